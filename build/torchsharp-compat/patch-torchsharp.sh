@@ -60,7 +60,6 @@ patch_wrapper() {
     fi
 
     work=$(mktemp -d)
-    trap 'rm -rf "$work"' RETURN
 
     write_version_script "$wrapper" "$work/compat.map"
     g++ -shared -fPIC -O2 -o "$work/$compat_name" "$script_dir/ios_base_library_init.cpp" \
@@ -74,6 +73,7 @@ patch_wrapper() {
     mv "$work/$compat_name" "$native_dir/$compat_name"
     rm -f "$wrapper"
     mv "$work/wrapper.so" "$wrapper"
+    rm -rf "$work"
     echo "patch-torchsharp: patched $wrapper to load on a libstdc++ without $required_version"
 }
 
