@@ -27,6 +27,13 @@ public sealed class Network : IDisposable
 /// <summary>Builds the TorchSharp module a job spec describes. Initialisation draws from torch's seeded generator.</summary>
 public static class NetworkBuilder
 {
+    /// <summary>The names that <see cref="Build"/> gives the parameterised layers of a spec's network, input first.</summary>
+    public static IReadOnlyList<string> LayerNames(JobSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return [.. Enumerable.Range(0, spec.Network.Layers.Count).Select(DenseName)];
+    }
+
     public static Network Build(JobSpec spec, int inputWidth)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -39,8 +46,8 @@ public static class NetworkBuilder
         {
             var dense = spec.Network.Layers[i].Dense;
             var linear = nn.Linear(width, dense.Units);
-            modules.Add(($"dense{i}", linear));
-            parameterised.Add(($"dense{i}", linear));
+            modules.Add((DenseName(i), linear));
+            parameterised.Add((DenseName(i), linear));
 
             if (CreateActivation(dense.Activation) is { } activation)
             {
@@ -58,6 +65,8 @@ public static class NetworkBuilder
 
         return new Network(nn.Sequential(modules), parameterised);
     }
+
+    private static string DenseName(int index) => $"dense{index}";
 
     private static nn.Module<Tensor, Tensor>? CreateActivation(Activation activation) => activation switch
     {

@@ -1,0 +1,23 @@
+namespace TrainingService.Api;
+
+/// <summary>The API's log events. Client mistakes log at Information, faults of ours at Error.</summary>
+internal static partial class ApiLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Job {JobId} ({JobName}) submitted and queued as Hangfire job {QueueJobId}")]
+    public static partial void JobSubmitted(this ILogger logger, Guid jobId, string jobName, string queueJobId);
+
+    [LoggerMessage(2, LogLevel.Information, "SubmitJob rejected an invalid spec with {ViolationCount} field violation(s), first {Field}: {Description}")]
+    public static partial void SpecRejected(this ILogger logger, int violationCount, string field, string description);
+
+    [LoggerMessage(3, LogLevel.Information, "Job {JobId} cancel: {Outcome}")]
+    public static partial void JobCancel(this ILogger logger, Guid jobId, string outcome);
+
+    [LoggerMessage(4, LogLevel.Error, "Job {JobId} was stored but could not be queued; it is marked failed")]
+    public static partial void EnqueueFailed(this ILogger logger, Exception exception, Guid jobId);
+
+    [LoggerMessage(5, LogLevel.Information, "API listening: gRPC on {GrpcUrl}, HTTP (health, Hangfire dashboard) on {HttpUrl}")]
+    public static partial void Listening(this ILogger logger, string grpcUrl, string httpUrl);
+
+    [LoggerMessage(6, LogLevel.Information, "Database migrations applied")]
+    public static partial void Migrated(this ILogger logger);
+}

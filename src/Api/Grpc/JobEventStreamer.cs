@@ -1,0 +1,54 @@
+using Grpc.Core;
+using Training.V1;
+using TrainingService.Persistence;
+
+namespace TrainingService.Api.Grpc;
+
+/// <summary>
+/// Streams a job's events from PostgreSQL: first the recorded history after a sequence number, then new events
+/// as workers record them, until the event that ends the job.
+/// </summary>
+internal sealed class JobEventStreamer(JobStore store)
+{
+    private const int BatchSize = 500;
+
+    // Workers flush metrics about twice a second, so polling faster than this would mostly find nothing.
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    public async Task StreamAsync(Guid jobId, long afterSequence, IServerStreamWriter<JobEvent> stream, CancellationToken cancellationToken)
+    {
+        var job = await store.FindAsync(jobId, cancellationToken) ?? throw RpcErrors.NotFound(jobId.ToString());
+        var lastSequence = afterSequence;
+
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var events = await store.ReadEventsAsync(jobId, lastSequence, BatchSize, cancellationToken);
+
+            foreach (var jobEvent in events)
+            {
+                await stream.WriteAsync(jobEvent, cancellationToken);
+                lastSequence = jobEvent.Sequence;
+
+                if (IsFinal(jobEvent))
+                {
+                    return;
+                }
+            }
+
+            if (events.Count == 0)
+            {
+                // A client that resumes after the final event gets nothing more; the stream just ends.
+                job = await store.FindAsync(jobId, cancellationToken);
+                if (job is null || (JobMapper.IsFinished(job.State) && job.LastEventSequence <= lastSequence))
+                {
+                    return;
+                }
+
+                await Task.Delay(PollInterval, cancellationToken);
+            }
+        }
+    }
+
+    private static bool IsFinal(JobEvent jobEvent) =>
+        jobEvent.EventCase == JobEvent.EventOneofCase.StateChanged && JobMapper.IsFinished(jobEvent.StateChanged.State);
+}

@@ -1,0 +1,79 @@
+using Hangfire;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using TrainingService.Api;
+using TrainingService.Api.Grpc;
+using TrainingService.Api.Hosting;
+using TrainingService.Persistence;
+using TrainingService.Persistence.Queue;
+
+// Settings files sit beside the binaries, whatever folder the API is started from.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var connectionString = builder.Configuration.GetConnectionString(PersistenceSetup.ConnectionStringName);
+if (string.IsNullOrWhiteSpace(connectionString))
+{
+    Console.Error.WriteLine("The API needs a PostgreSQL connection string: set ConnectionStrings__Training, " +
+        "for example 'Host=127.0.0.1;Port=5432;Username=postgres;Database=training'.");
+    return 2;
+}
+
+if (args.Contains("--migrate"))
+{
+    await PersistenceSetup.MigrateAsync(connectionString, CancellationToken.None);
+    Console.WriteLine("Database migrations applied.");
+    return 0;
+}
+
+var grpcUrl = builder.Configuration["TRAINING_GRPC_URL"] ?? "http://127.0.0.1:5080";
+var httpUrl = builder.Configuration["TRAINING_HTTP_URL"] ?? "http://127.0.0.1:5081";
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    // gRPC needs HTTP/2, and over plain http Kestrel can only offer it on an HTTP/2-only endpoint, so health
+    // checks and the Hangfire dashboard get an HTTP/1.1 endpoint of their own.
+    ListenAddress.Listen(kestrel, "TRAINING_GRPC_URL", grpcUrl, HttpProtocols.Http2);
+    ListenAddress.Listen(kestrel, "TRAINING_HTTP_URL", httpUrl, HttpProtocols.Http1);
+});
+
+builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = 4 * 1024 * 1024);
+builder.Services.AddGrpcHealthChecks();
+builder.Services.AddGrpcReflection();
+builder.Services.AddHealthChecks();
+builder.Services.AddTrainingPersistence(connectionString);
+builder.Services.AddSingleton<JobEventStreamer>();
+builder.Services.AddHangfire(configuration => configuration.UseTrainingQueue(connectionString));
+
+var telemetry = builder.Services.AddOpenTelemetry()
+    .ConfigureResource(resource => resource.AddService("training-api"))
+    .WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation())
+    .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddNpgsql());
+if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+{
+    telemetry.UseOtlpExporter();
+}
+
+var app = builder.Build();
+
+if (builder.Configuration.GetValue("Api:ApplyMigrations", true))
+{
+    await PersistenceSetup.MigrateAsync(connectionString, CancellationToken.None);
+    app.Logger.Migrated();
+}
+
+app.MapGrpcService<TrainingGrpcService>();
+app.MapGrpcHealthChecksService();
+app.MapGrpcReflectionService();
+app.MapHealthChecks("/healthz");
+app.MapHangfireDashboard("/hangfire", new DashboardOptions
+{
+    IsReadOnlyFunc = _ => true,
+    Authorization = [new ReadOnlyDashboardAuthorization()],
+    DisplayStorageConnectionString = false,
+});
+
+app.Logger.Listening(grpcUrl, httpUrl);
+await app.RunAsync();
+return 0;

@@ -1,0 +1,50 @@
+namespace TrainingService.Persistence.Entities;
+
+/// <summary>One optimizer step's measurements. Gradient norms are L2 norms taken after backward, before the step.</summary>
+public sealed class StepMetricRecord
+{
+    public Guid JobId { get; set; }
+
+    public long Step { get; set; }
+
+    public int Epoch { get; set; }
+
+    public double Loss { get; set; }
+
+    public double GradientNorm { get; set; }
+
+    /// <summary>One norm per parameterised layer, in the order of the run's layer names.</summary>
+    public double[] LayerGradientNorms { get; set; } = [];
+
+    public double LearningRate { get; set; }
+
+    public DateTime RecordedAt { get; set; }
+}
+
+/// <summary>One epoch's training means and validation results.</summary>
+public sealed class EpochMetricRecord
+{
+    public Guid JobId { get; set; }
+
+    public int Epoch { get; set; }
+
+    public long Step { get; set; }
+
+    public double TrainLoss { get; set; }
+
+    public double ValidationLoss { get; set; }
+
+    public double ValidationAccuracy { get; set; }
+
+    public double GradientNorm { get; set; }
+
+    public double[] LayerGradientNorms { get; set; } = [];
+
+    public double SamplesPerSecond { get; set; }
+
+    public double EpochSeconds { get; set; }
+
+    public double LearningRate { get; set; }
+
+    public DateTime RecordedAt { get; set; }
+}

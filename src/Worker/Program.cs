@@ -1,0 +1,63 @@
+using Hangfire;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using TorchSharp;
+using TrainingService.Core.Telemetry;
+using TrainingService.Persistence;
+using TrainingService.Persistence.Queue;
+using TrainingService.Worker;
+
+// Settings files sit beside the binaries, whatever folder the worker is started from.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var connectionString = builder.Configuration.GetConnectionString(PersistenceSetup.ConnectionStringName);
+if (string.IsNullOrWhiteSpace(connectionString))
+{
+    Console.Error.WriteLine("The worker needs a PostgreSQL connection string: set ConnectionStrings__Training, " +
+        "for example 'Host=127.0.0.1;Port=5432;Username=postgres;Database=training'.");
+    return 2;
+}
+
+builder.Services.AddOptions<WorkerOptions>()
+    .Bind(builder.Configuration.GetSection(WorkerOptions.SectionName))
+    .ValidateDataAnnotations()
+    .ValidateOnStart();
+
+builder.Services.AddTrainingPersistence(connectionString);
+builder.Services.AddSingleton<TrainingInstrumentation>();
+builder.Services.AddScoped<ITrainingJobRunner, TrainingJobRunner>();
+builder.Services.AddHangfire(configuration => configuration.UseTrainingQueue(connectionString));
+builder.Services.AddHangfireServer((services, server) =>
+{
+    var options = services.GetRequiredService<IOptions<WorkerOptions>>().Value;
+    server.Queues = [QueueSetup.TrainingQueue];
+    server.WorkerCount = options.Concurrency;
+    server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+});
+
+var telemetry = builder.Services.AddOpenTelemetry()
+    .ConfigureResource(resource => resource.AddService("training-worker"))
+    .WithMetrics(metrics => metrics.AddMeter(TrainingInstrumentation.MeterName))
+    .WithTracing(tracing => tracing.AddSource(TrainingInstrumentation.ActivitySourceName).AddNpgsql());
+if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+{
+    telemetry.UseOtlpExporter();
+}
+
+using var host = builder.Build();
+var workerOptions = host.Services.GetRequiredService<IOptions<WorkerOptions>>().Value;
+
+if (workerOptions.ApplyMigrations)
+{
+    await PersistenceSetup.MigrateAsync(connectionString, CancellationToken.None);
+}
+
+var threads = workerOptions.TorchThreads > 0 ? workerOptions.TorchThreads : Environment.ProcessorCount;
+torch.set_num_threads(threads);
+host.Services.GetRequiredService<ILogger<TrainingJobRunner>>().WorkerReady(workerOptions.Concurrency, threads, QueueSetup.TrainingQueue);
+
+await host.RunAsync();
+return 0;

@@ -1,0 +1,38 @@
+namespace TrainingService.Worker;
+
+/// <summary>The worker's log events. Client mistakes and cancels log at Information, faults of ours at Error.</summary>
+internal static partial class WorkerLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Job {JobId} attempt {Attempt} started on {WorkerName}")]
+    public static partial void AttemptStarted(this ILogger logger, Guid jobId, int attempt, string workerName);
+
+    [LoggerMessage(2, LogLevel.Information, "Job {JobId} is finished or gone; skipping it")]
+    public static partial void JobSkipped(this ILogger logger, Guid jobId);
+
+    [LoggerMessage(3, LogLevel.Information, "Job {JobId} attempt {Attempt} succeeded: test accuracy {TestAccuracy:F4} after {Steps} steps in {Seconds:F1} s")]
+    public static partial void JobSucceeded(this ILogger logger, Guid jobId, int attempt, double testAccuracy, long steps, double seconds);
+
+    [LoggerMessage(4, LogLevel.Information, "Job {JobId} attempt {Attempt} diverged at step {Step}: {Reason}")]
+    public static partial void JobDiverged(this ILogger logger, Guid jobId, int attempt, long step, string reason);
+
+    [LoggerMessage(5, LogLevel.Information, "Job {JobId} attempt {Attempt} cancelled by request")]
+    public static partial void JobCancelled(this ILogger logger, Guid jobId, int attempt);
+
+    [LoggerMessage(6, LogLevel.Error, "Job {JobId} attempt {Attempt} failed while training")]
+    public static partial void JobFailed(this ILogger logger, Exception exception, Guid jobId, int attempt);
+
+    [LoggerMessage(7, LogLevel.Warning, "Job {JobId} attempt {Attempt} interrupted by shutdown; Hangfire will requeue it")]
+    public static partial void JobInterrupted(this ILogger logger, Guid jobId, int attempt);
+
+    [LoggerMessage(8, LogLevel.Warning, "Job {JobId} attempt {Attempt} is no longer current; another worker or a cancel took it over")]
+    public static partial void AttemptStale(this ILogger logger, Guid jobId, int attempt);
+
+    [LoggerMessage(9, LogLevel.Warning, "Writing metrics of job {JobId} failed (try {Try} of {MaxTries}); retrying in {DelayMs} ms")]
+    public static partial void MetricsWriteRetry(this ILogger logger, Exception exception, Guid jobId, int @try, int maxTries, int delayMs);
+
+    [LoggerMessage(10, LogLevel.Information, "Job {JobId} has an invalid spec: {Reason}")]
+    public static partial void JobInvalid(this ILogger logger, Guid jobId, string reason);
+
+    [LoggerMessage(11, LogLevel.Information, "Worker ready: {Concurrency} job(s) at a time, {Threads} libtorch threads, queue '{Queue}'")]
+    public static partial void WorkerReady(this ILogger logger, int concurrency, int threads, string queue);
+}
