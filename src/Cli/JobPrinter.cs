@@ -31,10 +31,21 @@ internal static class JobPrinter
         ArgumentNullException.ThrowIfNull(metrics);
 
         var epoch = totalEpochs > 0 ? Invariant($"{metrics.Epoch}/{totalEpochs}") : Invariant($"{metrics.Epoch}");
-        var losses = Invariant($"train loss {metrics.TrainLoss:F4}, validation loss {metrics.ValidationLoss:F4}");
-        var accuracy = Invariant($"validation accuracy {metrics.ValidationAccuracy:F4}");
-        var speed = Invariant($"{metrics.SamplesPerSecond:F0} samples/s, {metrics.EpochSeconds:F1} s");
-        return $"epoch {epoch}: {losses}, {accuracy}, {speed}";
+        var parts = new List<string> { Invariant($"train loss {metrics.TrainLoss:F4}") };
+
+        // Regression jobs have no accuracy, and jobs without a validation split no validation metrics.
+        if (metrics.HasValidationLoss)
+        {
+            parts.Add(Invariant($"validation loss {metrics.ValidationLoss:F4}"));
+        }
+
+        if (metrics.HasValidationAccuracy)
+        {
+            parts.Add(Invariant($"validation accuracy {metrics.ValidationAccuracy:F4}"));
+        }
+
+        parts.Add(Invariant($"{metrics.SamplesPerSecond:F0} samples/s, {metrics.EpochSeconds:F1} s"));
+        return $"epoch {epoch}: {string.Join(", ", parts)}";
     }
 
     public static string FormatStep(StepMetrics step)
@@ -50,8 +61,21 @@ internal static class JobPrinter
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(result);
 
-        output.WriteLine(Invariant($"test accuracy: {result.TestAccuracy:F4}"));
-        output.WriteLine(Invariant($"test loss: {result.TestLoss:F4}"));
+        if (result.HasTestAccuracy)
+        {
+            output.WriteLine(Invariant($"test accuracy: {result.TestAccuracy:F4}"));
+        }
+
+        if (result.HasTestLoss)
+        {
+            output.WriteLine(Invariant($"test loss: {result.TestLoss:F4}"));
+        }
+
+        if (result.StoppedEarly)
+        {
+            output.WriteLine(Invariant($"stopped early; kept the weights of epoch {result.BestEpoch}"));
+        }
+
         output.WriteLine(Invariant($"model: {result.ModelLocation} ({result.ModelSizeBytes} bytes)"));
         output.WriteLine(Invariant($"steps: {result.Steps}, training time: {result.TrainSeconds:F1} s"));
     }
@@ -128,8 +152,8 @@ internal static class JobPrinter
             StateName(job.State),
             FormatTime(job.CreatedAt),
             epoch,
-            metrics is null ? "-" : Invariant($"{metrics.ValidationAccuracy:F4}"),
-            job.Result is null ? "-" : Invariant($"{job.Result.TestAccuracy:F4}"),
+            metrics is { HasValidationAccuracy: true } ? Invariant($"{metrics.ValidationAccuracy:F4}") : "-",
+            job.Result is { HasTestAccuracy: true } ? Invariant($"{job.Result.TestAccuracy:F4}") : "-",
         ];
     }
 

@@ -1,6 +1,8 @@
+using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.EntityFrameworkCore;
 using Training.V1;
+using TrainingService.Core.Datasets;
 using TrainingService.Core.Training;
 using TrainingService.Persistence.Entities;
 
@@ -226,7 +228,7 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
     }
 
     /// <summary>Stores the trained model and the result and marks the job succeeded, all in one transaction.</summary>
-    public async Task SucceedAsync(Guid jobId, int attempt, JobResult result, byte[] modelState, CancellationToken cancellationToken)
+    public async Task SucceedAsync(Guid jobId, int attempt, JobResult result, byte[] modelState, FeaturePreprocessing preprocessing, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(modelState);
@@ -236,12 +238,20 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
         var job = await LockCurrentAttemptAsync(db, jobId, attempt, cancellationToken);
 
         await db.Models.Where(m => m.JobId == jobId).ExecuteDeleteAsync(cancellationToken);
-        db.Models.Add(new ModelRecord { JobId = jobId, SpecJson = job.SpecJson, State = modelState, SizeBytes = modelState.Length, CreatedAt = Now() });
+        db.Models.Add(new ModelRecord
+        {
+            JobId = jobId,
+            SpecJson = job.SpecJson,
+            PreprocessingJson = JsonSerializer.Serialize(preprocessing),
+            State = modelState,
+            SizeBytes = modelState.Length,
+            CreatedAt = Now(),
+        });
 
         var run = await db.Runs.SingleAsync(r => r.JobId == jobId && r.Attempt == attempt, cancellationToken);
         run.Steps = result.Steps;
-        run.TestLoss = result.TestLoss;
-        run.TestAccuracy = result.TestAccuracy;
+        run.TestLoss = result.HasTestLoss ? result.TestLoss : null;
+        run.TestAccuracy = result.HasTestAccuracy ? result.TestAccuracy : null;
         run.TrainSeconds = result.TrainSeconds;
 
         job.ResultJson = JobMapper.ToJson(result);

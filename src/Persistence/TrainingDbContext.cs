@@ -62,6 +62,7 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
         {
             model.HasKey(m => m.JobId);
             model.Property(m => m.SpecJson).HasColumnType("jsonb");
+            model.Property(m => m.PreprocessingJson).HasColumnType("jsonb");
             model.Property(m => m.Format).HasMaxLength(64);
             model.HasOne<JobRecord>().WithOne().HasForeignKey<ModelRecord>(m => m.JobId).OnDelete(DeleteBehavior.Cascade);
         });

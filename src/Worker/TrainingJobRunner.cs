@@ -105,16 +105,9 @@ public sealed class TrainingJobRunner(
         try
         {
             var spec = attempt.Spec;
-            var dataset = DatasetCatalog.Default.Load(spec.Dataset.Name);
-            var splits = DatasetSplits.Create(dataset, spec.Dataset.GetValidationFraction(), spec.Dataset.GetTestFraction(), spec.Training.Seed);
-
-            if (DatasetCatalog.Find(dataset.Name)!.Standardize)
-            {
-                splits = Standardizer.Apply(splits);
-            }
-
+            var data = PreparedData.Prepare(spec);
             var telemetry = new TelemetryObserver(instrumentation, attempt.JobId.ToString(), spec.Name);
-            return Trainer.Train(spec, splits, new CompositeTrainingObserver(recorder, telemetry), cancellationToken);
+            return Trainer.Train(spec, data, new CompositeTrainingObserver(recorder, telemetry), cancellationToken);
         }
         catch (Exception exception) when (exception is not (OperationCanceledException or TrainingDivergedException))
         {
@@ -126,16 +119,26 @@ public sealed class TrainingJobRunner(
     {
         var jobResult = new JobResult
         {
-            TestLoss = result.TestLoss,
-            TestAccuracy = result.TestAccuracy,
             ModelLocation = $"postgresql:models/{attempt.JobId}",
             ModelSizeBytes = result.ModelState.Length,
             Steps = result.Steps,
             TrainSeconds = result.TrainSeconds,
+            BestEpoch = result.BestEpoch,
+            StoppedEarly = result.StoppedEarly,
         };
 
-        await store.SucceedAsync(attempt.JobId, attempt.Attempt, jobResult, result.ModelState, CancellationToken.None);
-        logger.JobSucceeded(attempt.JobId, attempt.Attempt, result.TestAccuracy, result.Steps, result.TrainSeconds);
+        if (result.TestLoss is { } testLoss)
+        {
+            jobResult.TestLoss = testLoss;
+        }
+
+        if (result.TestAccuracy is { } testAccuracy)
+        {
+            jobResult.TestAccuracy = testAccuracy;
+        }
+
+        await store.SucceedAsync(attempt.JobId, attempt.Attempt, jobResult, result.ModelState, result.Preprocessing, CancellationToken.None);
+        logger.JobSucceeded(attempt.JobId, attempt.Attempt, jobResult.TestLoss, result.Steps, result.TrainSeconds);
     }
 
     /// <summary>Polls the job's cancel flag until training ends, and cancels training when a client asked to.</summary>

@@ -9,8 +9,8 @@ internal static partial class WorkerLog
     [LoggerMessage(2, LogLevel.Information, "Job {JobId} is finished or gone; skipping it")]
     public static partial void JobSkipped(this ILogger logger, Guid jobId);
 
-    [LoggerMessage(3, LogLevel.Information, "Job {JobId} attempt {Attempt} succeeded: test accuracy {TestAccuracy:F4} after {Steps} steps in {Seconds:F1} s")]
-    public static partial void JobSucceeded(this ILogger logger, Guid jobId, int attempt, double testAccuracy, long steps, double seconds);
+    [LoggerMessage(3, LogLevel.Information, "Job {JobId} attempt {Attempt} succeeded: test loss {TestLoss:F4} after {Steps} steps in {Seconds:F1} s")]
+    public static partial void JobSucceeded(this ILogger logger, Guid jobId, int attempt, double testLoss, long steps, double seconds);
 
     [LoggerMessage(4, LogLevel.Information, "Job {JobId} attempt {Attempt} diverged at step {Step}: {Reason}")]
     public static partial void JobDiverged(this ILogger logger, Guid jobId, int attempt, long step, string reason);

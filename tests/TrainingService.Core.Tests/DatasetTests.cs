@@ -1,3 +1,4 @@
+using Training.V1;
 using TrainingService.Core.Datasets;
 
 namespace TrainingService.Core.Tests;
@@ -16,6 +17,7 @@ public class DatasetTests
 
         Assert.Equal(count, dataset.Count);
         Assert.Equal(featureCount, dataset.FeatureCount);
+        Assert.NotNull(dataset.Labels);
         Assert.All(dataset.Labels, label => Assert.InRange(label, 0, dataset.ClassCount - 1));
         Assert.Equal(dataset.ClassCount, dataset.Labels.Distinct().Count());
     }
@@ -38,7 +40,7 @@ public class DatasetTests
         var dataset = DatasetCatalog.Default.Load("mnist10k");
 
         Assert.Equal(0x00000801, (raw[0] << 24) | (raw[1] << 16) | (raw[2] << 8) | raw[3]);
-        Assert.Equal(raw.Skip(8).Take(20).Select(b => (int)b), dataset.Labels.Take(20));
+        Assert.Equal(raw.Skip(8).Take(20).Select(b => (int)b), dataset.Labels!.Take(20));
     }
 
     [Fact]
@@ -72,7 +74,7 @@ public class DatasetTests
     {
         var splits = DatasetSplits.Create(DatasetCatalog.Default.Load("wine"), 0.2, 0.2, seed: 3);
 
-        var standardized = Standardizer.Apply(splits);
+        var (standardized, _, _) = Standardizer.Apply(splits);
 
         var train = standardized.Train;
         for (var column = 0; column < train.FeatureCount; column++)
@@ -108,5 +110,60 @@ public class DatasetTests
         using var buffer = new MemoryStream();
         gzip.CopyTo(buffer);
         return buffer.ToArray();
+    }
+}
+
+public class SyntheticDatasetTests
+{
+    [Fact]
+    public void Linear_DefaultSettings_LineOnGrid()
+    {
+        var dataset = DatasetCatalog.Default.Load(new DatasetSpec { Name = "linear" }, seed: 1);
+
+        Assert.Equal(64, dataset.Count);
+        Assert.False(dataset.IsClassification);
+        Assert.Equal(-1f, dataset.Features[0]);
+        Assert.Equal(1f, dataset.Features[^1]);
+        Assert.All(Enumerable.Range(0, 64), i => Assert.Equal(2 * dataset.Features[i], dataset.Targets![i], 5));
+    }
+
+    [Fact]
+    public void Linear_SlopeInterceptAndPoints_Applied()
+    {
+        var options = new SyntheticOptions { Points = 11, Slope = -3, Intercept = 0.5 };
+
+        var dataset = DatasetCatalog.Default.Load(new DatasetSpec { Name = "linear", Synthetic = options }, seed: 1);
+
+        Assert.Equal(11, dataset.Count);
+        Assert.Equal(-3 * 0.2f + 0.5f, dataset.Targets![6], 5);
+    }
+
+    [Fact]
+    public void Xor_NoNoise_LabelIsSignDisagreement()
+    {
+        var options = new SyntheticOptions { Noise = 0 };
+
+        var dataset = DatasetCatalog.Default.Load(new DatasetSpec { Name = "xor", Synthetic = options }, seed: 4);
+
+        Assert.Equal(400, dataset.Count);
+        for (var i = 0; i < dataset.Count; i++)
+        {
+            var expected = dataset.Features[2 * i] > 0 != dataset.Features[2 * i + 1] > 0 ? 1 : 0;
+            Assert.Equal(expected, dataset.Labels![i]);
+        }
+    }
+
+    [Fact]
+    public void Spirals_SameSeed_SameDataBothClasses()
+    {
+        var spec = new DatasetSpec { Name = "spirals" };
+
+        var first = DatasetCatalog.Default.Load(spec, seed: 8);
+        var second = DatasetCatalog.Default.Load(spec, seed: 8);
+        var other = DatasetCatalog.Default.Load(spec, seed: 9);
+
+        Assert.Equal(first.Features, second.Features);
+        Assert.NotEqual(first.Features, other.Features);
+        Assert.Equal(200, first.Labels!.Count(label => label == 1));
     }
 }

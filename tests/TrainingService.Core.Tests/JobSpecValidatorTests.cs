@@ -19,7 +19,7 @@ public class JobSpecValidatorTests
         { "dataset", spec => spec.Dataset = null },
         { "dataset.name", spec => spec.Dataset.Name = "imagenet" },
         { "dataset.name", spec => spec.Dataset.Name = "" },
-        { "dataset.validation_fraction", spec => spec.Dataset.ValidationFraction = 0 },
+        { "dataset.validation_fraction", spec => spec.Dataset.ValidationFraction = -0.1 },
         { "dataset.validation_fraction", spec => spec.Dataset.ValidationFraction = double.NaN },
         { "dataset.test_fraction", spec => spec.Dataset.TestFraction = 1.5 },
         { "dataset.test_fraction", spec => { spec.Dataset.TestFraction = 0.6; spec.Dataset.ValidationFraction = 0.5; } },
@@ -53,6 +53,30 @@ public class JobSpecValidatorTests
         { "training.batch_size", spec => spec.Training.BatchSize = 0 },
         { "training.batch_size", spec => spec.Training.BatchSize = 100_000 },
         { "training.loss", spec => spec.Training.Loss = (Loss)42 },
+        { "training.loss", spec => spec.Training.Loss = Loss.BinaryCrossEntropyWithLogits },
+        { "dataset.synthetic", spec => spec.Dataset.Synthetic = new SyntheticOptions { Points = 10 } },
+        { "network.layers[0].dense.negative_slope", spec => spec.Network.Layers[0].Dense.NegativeSlope = 0.1 },
+        { "network.layers[0].dense.init.kind", spec => spec.Network.Layers[0].Dense.Init = new Initialization { Kind = (Init)77 } },
+        { "network.layers[0].dense.init.value", spec => spec.Network.Layers[0].Dense.Init = new Initialization { Kind = Init.Constant, Value = double.NaN } },
+        { "network.layers[0].dense.init.value", spec => spec.Network.Layers[0].Dense.Init = new Initialization { Kind = Init.XavierUniform, Value = 2 } },
+        { "network.layers[0].dense.units", spec => spec.Network.Layers[0].Dense.Units = 0 },
+        { "network.layers[1].activation.function", spec => spec.Network.Layers.Insert(1, new LayerSpec { Activation = new ActivationLayer() }) },
+        { "network.layers[1].activation.negative_slope", spec => spec.Network.Layers.Insert(1, new LayerSpec { Activation = new ActivationLayer { Function = Activation.LeakyRelu, NegativeSlope = 2 } }) },
+        { "network.layers[1].dropout.rate", spec => spec.Network.Layers.Insert(1, new LayerSpec { Dropout = new DropoutLayer { Rate = 1 } }) },
+        { "network.layers[1].swiglu.units", spec => spec.Network.Layers.Insert(1, new LayerSpec { Swiglu = new SwiGluLayer { Units = -1 } }) },
+        { "network.layers[1].layer_norm.epsilon", spec => spec.Network.Layers.Insert(1, new LayerSpec { LayerNorm = new LayerNormLayer { Epsilon = 0 } }) },
+        { "network.layers", spec => { spec.Network.Layers.Clear(); spec.Network.Layers.Add(new LayerSpec { Activation = new ActivationLayer { Function = Activation.Relu } }); } },
+        { "optimizer.max_gradient_norm", spec => spec.Optimizer.MaxGradientNorm = -1 },
+        { "optimizer.rmsprop.alpha", spec => spec.Optimizer.Rmsprop = new RmsPropOptions { Alpha = 1.5 } },
+        { "optimizer.rmsprop.momentum", spec => spec.Optimizer.Rmsprop = new RmsPropOptions { Momentum = -0.5 } },
+        { "optimizer.rmsprop.epsilon", spec => spec.Optimizer.Rmsprop = new RmsPropOptions { Epsilon = 0 } },
+        { "optimizer.schedule.warmup_steps", spec => spec.Optimizer.Schedule = new LearningRateSchedule { WarmupSteps = -3 } },
+        { "optimizer.schedule.step_decay.step_size", spec => spec.Optimizer.Schedule = new LearningRateSchedule { StepDecay = new StepDecay { StepSize = 0, Gamma = 0.5 } } },
+        { "optimizer.schedule.step_decay.gamma", spec => spec.Optimizer.Schedule = new LearningRateSchedule { StepDecay = new StepDecay { StepSize = 2, Gamma = 0 } } },
+        { "optimizer.schedule.cosine.min_learning_rate", spec => spec.Optimizer.Schedule = new LearningRateSchedule { Cosine = new CosineDecay { MinLearningRate = 1 } } },
+        { "regularization.early_stopping.patience", spec => spec.Regularization.EarlyStopping = new EarlyStopping { Patience = 0 } },
+        { "regularization.early_stopping.min_delta", spec => spec.Regularization.EarlyStopping = new EarlyStopping { Patience = 2, MinDelta = -1 } },
+        { "regularization.early_stopping", spec => { spec.Regularization.EarlyStopping = new EarlyStopping { Patience = 2 }; spec.Dataset.ValidationFraction = 0; } },
     };
 
     [Theory]
@@ -69,6 +93,61 @@ public class JobSpecValidatorTests
 
         Assert.Contains(expectedField, violations.Select(v => v.Field));
         Assert.All(violations, v => Assert.False(string.IsNullOrWhiteSpace(v.Description)));
+    }
+
+    [Fact]
+    public void Validate_EveryOptionSet_NoViolations()
+    {
+        var spec = TestSpecs.Digits();
+        spec.Network.Layers.Clear();
+        spec.Network.Layers.Add(new LayerSpec { Dense = new DenseLayer { Units = 32, Activation = Activation.LeakyRelu, NegativeSlope = 0.1, Bias = false, Init = new Initialization { Kind = Init.KaimingUniform } } });
+        spec.Network.Layers.Add(new LayerSpec { LayerNorm = new LayerNormLayer { Epsilon = 1e-6, Affine = true } });
+        spec.Network.Layers.Add(new LayerSpec { Activation = new ActivationLayer { Function = Activation.Gelu } });
+        spec.Network.Layers.Add(new LayerSpec { Dropout = new DropoutLayer { Rate = 0.2 } });
+        spec.Network.Layers.Add(new LayerSpec { Swiglu = new SwiGluLayer { Units = 16, Init = new Initialization { Kind = Init.XavierNormal } } });
+        spec.Network.Layers.Add(new LayerSpec { Dense = new DenseLayer { Units = 0, Init = new Initialization { Kind = Init.Constant, Value = 0.01 } } });
+        spec.Optimizer = new OptimizerSpec
+        {
+            LearningRate = 0.01,
+            Rmsprop = new RmsPropOptions { Alpha = 0.9, Epsilon = 1e-7, Momentum = 0.5, Centered = true },
+            Schedule = new LearningRateSchedule { Cosine = new CosineDecay { MinLearningRate = 1e-4 }, WarmupSteps = 10 },
+            MaxGradientNorm = 1,
+        };
+        spec.Regularization = new RegularizationSpec { L2 = 1e-4, Dropout = 0.1, EarlyStopping = new EarlyStopping { Patience = 3, MinDelta = 1e-4 } };
+        spec.Training.Loss = Loss.CrossEntropy;
+
+        Assert.Empty(JobSpecValidator.Validate(spec));
+    }
+
+    [Theory]
+    [InlineData("linear", Loss.Mse, 1)]
+    [InlineData("xor", Loss.BinaryCrossEntropyWithLogits, 1)]
+    [InlineData("spirals", Loss.CrossEntropy, 2)]
+    [InlineData("breast_cancer", Loss.BinaryCrossEntropyWithLogits, 1)]
+    [InlineData("iris", Loss.Mse, 3)]
+    public void Validate_DatasetLossAndOutputWidth_Accepted(string dataset, Loss loss, int outputs)
+    {
+        var spec = TestSpecs.Digits();
+        spec.Dataset = new DatasetSpec { Name = dataset };
+        spec.Network.Layers[1].Dense.Units = outputs;
+        spec.Training.Loss = loss;
+        spec.Training.BatchSize = 8;
+
+        Assert.Empty(JobSpecValidator.Validate(spec));
+    }
+
+    [Fact]
+    public void Validate_CrossEntropyOnRegression_PointsAtLoss()
+    {
+        var spec = TestSpecs.Digits();
+        spec.Dataset = new DatasetSpec { Name = "linear" };
+        spec.Training.Loss = Loss.CrossEntropy;
+        spec.Training.BatchSize = 8;
+
+        var violation = Assert.Single(JobSpecValidator.Validate(spec));
+
+        Assert.Equal("training.loss", violation.Field);
+        Assert.Contains("LOSS_MSE", violation.Description);
     }
 
     [Fact]

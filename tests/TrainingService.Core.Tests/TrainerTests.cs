@@ -86,21 +86,5 @@ public class TrainerTests
         Assert.Equal(5, observer.Steps.Count);
     }
 
-    private static DatasetSplits Splits(JobSpec spec) => DatasetSplits.Create(
-        DatasetCatalog.Default.Load(spec.Dataset.Name), spec.Dataset.GetValidationFraction(), spec.Dataset.GetTestFraction(), spec.Training.Seed);
-
-    private sealed class RecordingObserver(Action<StepMetrics>? onStep = null) : ITrainingObserver
-    {
-        public List<StepMetrics> Steps { get; } = [];
-
-        public List<EpochMetrics> Epochs { get; } = [];
-
-        public void OnStep(StepMetrics metrics)
-        {
-            Steps.Add(metrics);
-            onStep?.Invoke(metrics);
-        }
-
-        public void OnEpoch(EpochMetrics metrics) => Epochs.Add(metrics);
-    }
+    private static PreparedData Splits(JobSpec spec) => PreparedData.Prepare(spec);
 }

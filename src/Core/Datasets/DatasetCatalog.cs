@@ -1,27 +1,47 @@
 using System.Collections.Concurrent;
+using Training.V1;
 
 namespace TrainingService.Core.Datasets;
 
-/// <summary>What a built-in dataset is, known without reading its files.</summary>
+/// <summary>What a built-in dataset is, known without reading or generating it.</summary>
+/// <param name="Count">Examples in the dataset; for a synthetic one, the default number of points.</param>
+/// <param name="ClassCount">Number of classes; 0 for regression.</param>
+/// <param name="TargetWidth">Values per regression target; 0 for classification.</param>
+/// <param name="Scale">Factor applied to every raw feature value when read, such as 1/255 for pixels.</param>
 /// <param name="Standardize">
 /// Whether features are standardised to zero mean and unit variance with statistics of the training split,
-/// for tabular data whose columns have unrelated units. Image pixels are instead scaled to [0, 1] when read.
+/// for tabular data whose columns have unrelated units.
 /// </param>
-public sealed record DatasetInfo(string Name, int Count, int FeatureCount, int ClassCount, bool Standardize);
+public sealed record DatasetInfo(
+    string Name,
+    int Count,
+    int FeatureCount,
+    int ClassCount,
+    int TargetWidth,
+    float Scale,
+    bool Standardize,
+    bool IsSynthetic)
+{
+    public bool IsClassification => ClassCount > 0;
+}
 
 /// <summary>
-/// The built-in datasets, read from the data folder that ships beside the binaries (or the folder named by
-/// the TRAINING_DATA_DIR environment variable). Each is read once per process and then shared, read-only.
+/// The built-in datasets. Real ones are read from the data folder that ships beside the binaries (or the
+/// folder named by the TRAINING_DATA_DIR environment variable), once per process, then shared read-only.
+/// Synthetic ones are generated from the spec's settings and seed each time.
 /// </summary>
 public sealed class DatasetCatalog
 {
     private static readonly DatasetInfo[] BuiltIn =
     [
-        new("mnist10k", 10_000, 784, 10, Standardize: false),
-        new("digits", 1_797, 64, 10, Standardize: false),
-        new("iris", 150, 4, 3, Standardize: true),
-        new("wine", 178, 13, 3, Standardize: true),
-        new("breast_cancer", 569, 30, 2, Standardize: true),
+        new("mnist10k", 10_000, 784, 10, 0, 1f / 255f, Standardize: false, IsSynthetic: false),
+        new("digits", 1_797, 64, 10, 0, 1f / 16f, Standardize: false, IsSynthetic: false),
+        new("iris", 150, 4, 3, 0, 1f, Standardize: true, IsSynthetic: false),
+        new("wine", 178, 13, 3, 0, 1f, Standardize: true, IsSynthetic: false),
+        new("breast_cancer", 569, 30, 2, 0, 1f, Standardize: true, IsSynthetic: false),
+        new("linear", SyntheticDatasets.DefaultLinearPoints, 1, 0, 1, 1f, Standardize: false, IsSynthetic: true),
+        new("xor", SyntheticDatasets.DefaultPoints, 2, 2, 0, 1f, Standardize: false, IsSynthetic: true),
+        new("spirals", SyntheticDatasets.DefaultPoints, 2, 2, 0, 1f, Standardize: false, IsSynthetic: true),
     ];
 
     private readonly ConcurrentDictionary<string, Lazy<Dataset>> _loaded = new(StringComparer.Ordinal);
@@ -41,25 +61,40 @@ public sealed class DatasetCatalog
 
     public static DatasetInfo? Find(string name) => Array.Find(BuiltIn, info => info.Name == name);
 
-    /// <summary>Returns the whole dataset, reading its files on first use.</summary>
-    /// <exception cref="KeyNotFoundException">No built-in dataset has that name.</exception>
-    public Dataset Load(string name)
+    /// <summary>The number of examples a dataset spec yields, counting a synthetic dataset's points setting.</summary>
+    public static int ExampleCount(DatasetSpec spec, DatasetInfo info)
     {
-        var info = Find(name) ?? throw new KeyNotFoundException(
-            $"Unknown dataset '{name}'; built-in datasets are {string.Join(", ", BuiltIn.Select(d => d.Name))}.");
-
-        return _loaded.GetOrAdd(name, _ => new Lazy<Dataset>(() => Read(info))).Value;
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(info);
+        return info.IsSynthetic && spec.Synthetic is { HasPoints: true } synthetic ? synthetic.Points : info.Count;
     }
+
+    /// <summary>Returns the whole dataset a spec names: read on first use, or generated with <paramref name="seed"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No built-in dataset has that name.</exception>
+    public Dataset Load(DatasetSpec spec, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+
+        var info = Find(spec.Name) ?? throw new KeyNotFoundException(
+            $"Unknown dataset '{spec.Name}'; built-in datasets are {string.Join(", ", BuiltIn.Select(d => d.Name))}.");
+
+        return info.IsSynthetic
+            ? SyntheticDatasets.Generate(info.Name, spec.Synthetic ?? new SyntheticOptions(), seed)
+            : _loaded.GetOrAdd(info.Name, _ => new Lazy<Dataset>(() => Read(info))).Value;
+    }
+
+    /// <summary>Returns a real dataset by name, reading it on first use.</summary>
+    public Dataset Load(string name) => Load(new DatasetSpec { Name = name }, seed: 0);
 
     private Dataset Read(DatasetInfo info)
     {
         var dataset = info.Name switch
         {
             "mnist10k" => ReadMnist(info),
-            "digits" => ReadCsv(info, "digits.csv.gz", scale: 1f / 16f),
-            "iris" => ReadCsv(info, "iris.csv", scale: 1f),
-            "wine" => ReadCsv(info, "wine_data.csv", scale: 1f),
-            "breast_cancer" => ReadCsv(info, "breast_cancer.csv", scale: 1f),
+            "digits" => ReadCsv(info, "digits.csv.gz"),
+            "iris" => ReadCsv(info, "iris.csv"),
+            "wine" => ReadCsv(info, "wine_data.csv"),
+            "breast_cancer" => ReadCsv(info, "breast_cancer.csv"),
             _ => throw new KeyNotFoundException($"No reader for dataset '{info.Name}'."),
         };
 
@@ -84,19 +119,18 @@ public sealed class DatasetCatalog
                 $"MNIST images ({string.Join("x", imageDimensions)}) do not match its {labelBytes.Length} labels.");
         }
 
-        // Grey levels 0..255 become [0, 1], the scale the usual MNIST set-ups train on.
-        var features = Array.ConvertAll(pixels, pixel => pixel / 255f);
+        var features = Array.ConvertAll(pixels, pixel => pixel * info.Scale);
         var labels = Array.ConvertAll(labelBytes, label => (int)label);
-        return new Dataset(info.Name, features, labels, imageDimensions[1] * imageDimensions[2], info.ClassCount);
+        return Dataset.Classification(info.Name, features, imageDimensions[1] * imageDimensions[2], labels, info.ClassCount);
     }
 
-    private Dataset ReadCsv(DatasetInfo info, string fileName, float scale)
+    private Dataset ReadCsv(DatasetInfo info, string fileName)
     {
         var (features, labels, featureCount) = CsvDatasetReader.Read(Path.Combine(DataDirectory, fileName));
 
         for (var i = 0; i < features.Length; i++)
         {
-            features[i] *= scale;
+            features[i] *= info.Scale;
         }
 
         var outOfRange = Array.FindIndex(labels, label => label < 0 || label >= info.ClassCount);
@@ -106,6 +140,6 @@ public sealed class DatasetCatalog
                 $"Dataset '{info.Name}' example {outOfRange} has class {labels[outOfRange]}; expected 0 to {info.ClassCount - 1}.");
         }
 
-        return new Dataset(info.Name, features, labels, featureCount, info.ClassCount);
+        return Dataset.Classification(info.Name, features, featureCount, labels, info.ClassCount);
     }
 }

@@ -34,7 +34,8 @@ public sealed record DatasetSplits(Dataset Train, Dataset Validation, Dataset Te
     public static int TrainingCount(int count, double validationFraction, double testFraction) =>
         count - SplitSize(count, testFraction) - SplitSize(count, validationFraction);
 
-    private static int SplitSize(int count, double fraction) => Math.Max(1, (int)Math.Round(count * fraction));
+    /// <summary>A held-out split's size: none for a zero fraction, else at least one example.</summary>
+    private static int SplitSize(int count, double fraction) => fraction <= 0 ? 0 : Math.Max(1, (int)Math.Round(count * fraction));
 
     private static int[] ShuffledIndices(int count, ulong seed)
     {

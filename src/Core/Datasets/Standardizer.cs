@@ -1,20 +1,23 @@
 namespace TrainingService.Core.Datasets;
 
-/// <summary>Standardises each feature to zero mean and unit variance, with statistics taken from one split only.</summary>
+/// <summary>Standardises each feature to zero mean and unit variance, with statistics taken from the training split only.</summary>
 public static class Standardizer
 {
     /// <summary>
-    /// Computes each feature's mean and standard deviation on <paramref name="train"/> and applies them to every
+    /// Computes each feature's mean and standard deviation on the training split and applies them to every
     /// split, so no statistic of the validation or test examples leaks into training. Features constant on the
     /// training split keep a divisor of 1.
     /// </summary>
-    public static DatasetSplits Apply(DatasetSplits splits)
+    public static (DatasetSplits Splits, double[] Mean, double[] Deviation) Apply(DatasetSplits splits)
     {
+        ArgumentNullException.ThrowIfNull(splits);
+
         var (mean, deviation) = Statistics(splits.Train);
-        return new DatasetSplits(
+        var standardized = new DatasetSplits(
             Transform(splits.Train, mean, deviation),
             Transform(splits.Validation, mean, deviation),
             Transform(splits.Test, mean, deviation));
+        return (standardized, mean, deviation);
     }
 
     private static (double[] Mean, double[] Deviation) Statistics(Dataset train)
@@ -23,12 +26,9 @@ public static class Standardizer
         var mean = new double[width];
         var deviation = new double[width];
 
-        for (var row = 0; row < train.Count; row++)
+        for (var i = 0; i < train.Features.Length; i++)
         {
-            for (var column = 0; column < width; column++)
-            {
-                mean[column] += train.Features[row * width + column];
-            }
+            mean[i % width] += train.Features[i];
         }
 
         for (var column = 0; column < width; column++)
@@ -36,13 +36,10 @@ public static class Standardizer
             mean[column] /= train.Count;
         }
 
-        for (var row = 0; row < train.Count; row++)
+        for (var i = 0; i < train.Features.Length; i++)
         {
-            for (var column = 0; column < width; column++)
-            {
-                var centred = train.Features[row * width + column] - mean[column];
-                deviation[column] += centred * centred;
-            }
+            var centred = train.Features[i] - mean[i % width];
+            deviation[i % width] += centred * centred;
         }
 
         for (var column = 0; column < width; column++)
@@ -65,6 +62,6 @@ public static class Standardizer
             features[i] = (float)((dataset.Features[i] - mean[column]) / deviation[column]);
         }
 
-        return new Dataset(dataset.Name, features, dataset.Labels, width, dataset.ClassCount);
+        return dataset.WithFeatures(features);
     }
 }

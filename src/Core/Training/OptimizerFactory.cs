@@ -31,6 +31,12 @@ public static class OptimizerFactory
                 optimizer.Adamw.HasBeta2 ? optimizer.Adamw.Beta2 : JobSpecDefaults.AdamBeta2,
                 optimizer.Adamw.HasEpsilon ? optimizer.Adamw.Epsilon : JobSpecDefaults.AdamEpsilon,
                 weightDecay),
+            OptimizerSpec.KindOneofCase.Rmsprop => optim.RMSProp(parameters, rate,
+                optimizer.Rmsprop.HasAlpha ? optimizer.Rmsprop.Alpha : JobSpecDefaults.RmsPropAlpha,
+                optimizer.Rmsprop.HasEpsilon ? optimizer.Rmsprop.Epsilon : JobSpecDefaults.RmsPropEpsilon,
+                l2,
+                optimizer.Rmsprop.Momentum,
+                optimizer.Rmsprop.Centered),
             _ => throw new ArgumentException($"Optimizer kind {optimizer.KindCase} is not supported.", nameof(optimizer)),
         };
     }

@@ -1,16 +1,24 @@
 using System.Diagnostics;
 using Training.V1;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace TrainingService.Core.Training;
 
-/// <summary>The moving parts of one run between epochs: the network, its optimizer and the step count.</summary>
-internal sealed class RunState(JobSpec spec, Network network, optim.Optimizer optimizer, ITrainingObserver observer)
+/// <summary>The moving parts of one run between epochs: the network, its optimizer, the schedule and the step count.</summary>
+internal sealed class RunState(
+    JobSpec spec,
+    Network network,
+    optim.Optimizer optimizer,
+    LossKind loss,
+    LearningRateScheduler schedule,
+    ITrainingObserver observer)
 {
     private readonly int _batchSize = spec.Training.BatchSize;
-    private readonly double _learningRate = spec.Optimizer.LearningRate;
+    private readonly double _maxGradientNorm = spec.Optimizer.MaxGradientNorm;
     private readonly string[] _layerNames = network.LayerNames.ToArray();
+    private readonly Parameter[] _parameters = network.Module.parameters().ToArray();
 
     public long Step { get; private set; }
 
@@ -26,126 +34,114 @@ internal sealed class RunState(JobSpec spec, Network network, optim.Optimizer op
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var length = Math.Min(_batchSize, train.Count - start);
-                var step = TrainStep(epoch, train, order.narrow(0, start, length));
-                totals.Add(step, length);
+                var (step, correct) = TrainStep(epoch, train, order.narrow(0, start, length));
+                totals.Add(step, length, correct);
                 observer.OnStep(step);
             }
         }
 
         var trainSeconds = clock.Elapsed.TotalSeconds;
-        var (validationLoss, validationAccuracy) = Trainer.Evaluate(network.Module, validation);
-        var metrics = totals.ToEpochMetrics(epoch, Step, _layerNames, trainSeconds, _learningRate);
-        metrics.ValidationLoss = validationLoss;
-        metrics.ValidationAccuracy = validationAccuracy;
+        var metrics = totals.ToEpochMetrics(epoch, Step, _layerNames, train.Labels is not null);
+        var (validationLoss, validationAccuracy) = Evaluation.Evaluate(network.Module, validation, loss);
+        metrics.ValidationLoss = validationLoss ?? 0;
+        metrics.ValidationAccuracy = validationAccuracy ?? 0;
+        ClearUnset(metrics, validationLoss, validationAccuracy);
         metrics.SamplesPerSecond = train.Count / Math.Max(trainSeconds, 1e-9);
         metrics.EpochSeconds = clock.Elapsed.TotalSeconds;
         observer.OnEpoch(metrics);
         return metrics;
     }
 
-    private StepMetrics TrainStep(int epoch, DeviceSplit train, Tensor indices)
+    private (StepMetrics Step, double Correct) TrainStep(int epoch, DeviceSplit train, Tensor indices)
     {
         using var scope = torch.NewDisposeScope();
+        var rate = schedule.RateAt(epoch, Step + 1);
+        SetLearningRate(rate);
+
         var features = train.Features.index_select(0, indices);
-        var labels = train.Labels.index_select(0, indices);
+        var targets = train.Targets.index_select(0, indices);
+        var labels = train.Labels?.index_select(0, indices);
 
         optimizer.zero_grad();
-        var loss = nn.functional.cross_entropy(network.Module.forward(features), labels);
-        loss.backward();
+        var outputs = network.Module.forward(features);
+        var batchLoss = LossFunctions.Compute(loss, outputs, targets);
+        batchLoss.backward();
 
-        // One tensor holds the loss and each layer's sum of squared gradients, so the host reads them all
-        // with a single copy instead of one per layer.
-        var readings = torch.stack(network.ParameterisedLayers.Select(layer => SquaredGradientSum(layer.Layer)).Prepend(loss.detach()));
+        // One tensor holds the loss, the correct count and each layer's sum of squared gradients, so the host
+        // reads them all with a single copy instead of one per layer.
+        var correct = LossFunctions.CorrectCount(loss, outputs.detach(), labels)?.to_type(ScalarType.Float32) ?? torch.zeros(1).squeeze();
+        var squares = network.ParameterisedLayers.Select(layer => SquaredGradientSum(layer.Layer));
+        var readings = torch.stack(squares.Prepend(correct).Prepend(batchLoss.detach().to_type(ScalarType.Float32)));
         var values = readings.to_type(ScalarType.Float64).data<double>().ToArray();
 
         Step++;
-        var step = ToStepMetrics(epoch, values);
-        ThrowIfDiverged(step);
+        var step = ToStepMetrics(epoch, values, rate);
+        Divergence.ThrowIfDiverged(step, spec.Optimizer.LearningRate);
+        step.ClippedGradientNorm = ClipGradients(step.GradientNorm);
         optimizer.step();
-        return step;
+        return (step, values[1]);
+    }
+
+    private void SetLearningRate(double rate)
+    {
+        foreach (var group in optimizer.ParamGroups)
+        {
+            group.LearningRate = rate;
+        }
+    }
+
+    /// <summary>Scales every gradient as clip_grad_norm_ does when the global norm is above the limit; returns the norm after.</summary>
+    private double ClipGradients(double norm)
+    {
+        if (_maxGradientNorm <= 0 || norm <= _maxGradientNorm)
+        {
+            return norm;
+        }
+
+        var factor = _maxGradientNorm / (norm + 1e-6);
+        using var noGrad = torch.no_grad();
+        foreach (var parameter in _parameters)
+        {
+            parameter.grad?.mul_(factor);
+        }
+
+        return norm * factor;
     }
 
     private static Tensor SquaredGradientSum(nn.Module layer)
     {
         var squares = layer.parameters()
             .Where(parameter => parameter.grad is not null)
-            .Select(parameter => parameter.grad!.square().sum())
+            .Select(parameter => parameter.grad!.to_type(ScalarType.Float32).square().sum())
             .ToList();
         return squares.Count == 0 ? torch.zeros(1).squeeze() : torch.stack(squares).sum();
     }
 
-    private StepMetrics ToStepMetrics(int epoch, double[] values)
+    private StepMetrics ToStepMetrics(int epoch, double[] values, double rate)
     {
-        var step = new StepMetrics { Step = Step, Epoch = epoch, Loss = values[0], LearningRate = _learningRate };
+        var step = new StepMetrics { Step = Step, Epoch = epoch, Loss = values[0], LearningRate = rate };
         double globalSquares = 0;
 
         for (var i = 0; i < _layerNames.Length; i++)
         {
-            globalSquares += values[i + 1];
-            step.LayerGradientNorms.Add(new LayerGradientNorm { Layer = _layerNames[i], Norm = Math.Sqrt(values[i + 1]) });
+            globalSquares += values[i + 2];
+            step.LayerGradientNorms.Add(new LayerGradientNorm { Layer = _layerNames[i], Norm = Math.Sqrt(values[i + 2]) });
         }
 
         step.GradientNorm = Math.Sqrt(globalSquares);
         return step;
     }
 
-    private void ThrowIfDiverged(StepMetrics step)
+    private static void ClearUnset(EpochMetrics metrics, double? validationLoss, double? validationAccuracy)
     {
-        if (!double.IsFinite(step.Loss))
+        if (validationLoss is null)
         {
-            throw new TrainingDivergedException(step.Step, step.Epoch,
-                $"Training diverged at step {step.Step} (epoch {step.Epoch}): the loss became {step.Loss}. " +
-                $"The learning rate {_learningRate} is likely too large; lower it and submit again.");
+            metrics.ClearValidationLoss();
         }
 
-        var layer = step.LayerGradientNorms.FirstOrDefault(norm => !double.IsFinite(norm.Norm));
-        if (layer is not null)
+        if (validationAccuracy is null)
         {
-            throw new TrainingDivergedException(step.Step, step.Epoch,
-                $"Training diverged at step {step.Step} (epoch {step.Epoch}): the gradient norm of layer {layer.Layer} became {layer.Norm}. " +
-                $"The learning rate {_learningRate} is likely too large; lower it and submit again.");
-        }
-    }
-
-    /// <summary>Running sums over an epoch's steps, weighted by batch size for the loss.</summary>
-    private sealed class EpochTotals(int layerCount)
-    {
-        private readonly double[] _layerNormSums = new double[layerCount];
-        private double _lossSum;
-        private double _normSum;
-        private long _examples;
-        private int _steps;
-
-        public void Add(StepMetrics step, long batchSize)
-        {
-            _lossSum += step.Loss * batchSize;
-            _examples += batchSize;
-            _normSum += step.GradientNorm;
-            _steps++;
-
-            for (var i = 0; i < _layerNormSums.Length; i++)
-            {
-                _layerNormSums[i] += step.LayerGradientNorms[i].Norm;
-            }
-        }
-
-        public EpochMetrics ToEpochMetrics(int epoch, long step, string[] layerNames, double trainSeconds, double learningRate)
-        {
-            var metrics = new EpochMetrics
-            {
-                Epoch = epoch,
-                Step = step,
-                TrainLoss = _lossSum / _examples,
-                GradientNorm = _normSum / _steps,
-                LearningRate = learningRate,
-            };
-
-            for (var i = 0; i < layerNames.Length; i++)
-            {
-                metrics.LayerGradientNorms.Add(new LayerGradientNorm { Layer = layerNames[i], Norm = _layerNormSums[i] / _steps });
-            }
-
-            return metrics;
+            metrics.ClearValidationAccuracy();
         }
     }
 }

@@ -12,6 +12,9 @@ public sealed class ModelRecord
 
     public string SpecJson { get; set; } = "";
 
+    /// <summary>How raw features become the model's inputs: the JSON of Core's FeaturePreprocessing.</summary>
+    public string PreprocessingJson { get; set; } = "{}";
+
     public byte[] State { get; set; } = [];
 
     public long SizeBytes { get; set; }

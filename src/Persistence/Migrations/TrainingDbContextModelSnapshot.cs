@@ -202,6 +202,11 @@ namespace TrainingService.Persistence.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("format");
 
+                    b.Property<string>("PreprocessingJson")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("preprocessing_json");
+
                     b.Property<long>("SizeBytes")
                         .HasColumnType("bigint")
                         .HasColumnName("size_bytes");

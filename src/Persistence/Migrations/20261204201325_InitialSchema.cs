@@ -91,6 +91,7 @@ namespace TrainingService.Persistence.Migrations
                     job_id = table.Column<Guid>(type: "uuid", nullable: false),
                     format = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     spec_json = table.Column<string>(type: "jsonb", nullable: false),
+                    preprocessing_json = table.Column<string>(type: "jsonb", nullable: false),
                     state = table.Column<byte[]>(type: "bytea", nullable: false),
                     size_bytes = table.Column<long>(type: "bigint", nullable: false),
                     created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)

@@ -12,7 +12,7 @@ using TrainingService.Persistence;
 namespace TrainingService.Persistence.Migrations
 {
     [DbContext(typeof(TrainingDbContext))]
-    [Migration("20261204200054_InitialSchema")]
+    [Migration("20261204201325_InitialSchema")]
     partial class InitialSchema
     {
         /// <inheritdoc />
@@ -204,6 +204,11 @@ namespace TrainingService.Persistence.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("format");
+
+                    b.Property<string>("PreprocessingJson")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("preprocessing_json");
 
                     b.Property<long>("SizeBytes")
                         .HasColumnType("bigint")
