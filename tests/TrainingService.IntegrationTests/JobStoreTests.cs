@@ -1,3 +1,4 @@
+using TrainingService.Core.Datasets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -16,6 +17,8 @@ namespace TrainingService.IntegrationTests;
 /// </summary>
 public class JobStoreTests(StoreFixture fixture) : IClassFixture<StoreFixture>
 {
+    private static readonly FeaturePreprocessing Preprocessing = new(1f / 16f, null, null);
+
     private const string WorkerName = "test-worker";
 
     private StoreDatabase Database => fixture.Database;
@@ -108,7 +111,7 @@ public class JobStoreTests(StoreFixture fixture) : IClassFixture<StoreFixture>
         await Store.RecordEpochAsync(job.Id, attempt.Attempt, Epoch(1, step: 4), CancellationToken.None);
         await Store.AppendStepsAsync(job.Id, attempt.Attempt, secondEpochSteps, [secondEpochSteps[0]], CancellationToken.None);
         await Store.RecordEpochAsync(job.Id, attempt.Attempt, Epoch(2, step: 8), CancellationToken.None);
-        await Store.SucceedAsync(job.Id, attempt.Attempt, result, modelState, CancellationToken.None);
+        await Store.SucceedAsync(job.Id, attempt.Attempt, result, modelState, Preprocessing, CancellationToken.None);
 
         var events = await ReadAllEventsAsync(job.Id);
         Assert.Equal(Sequences(1, 9), events.Select(e => e.Sequence));
@@ -299,7 +302,7 @@ public class JobStoreTests(StoreFixture fixture) : IClassFixture<StoreFixture>
         Assert.Equal(2, second.Attempt);
         await Assert.ThrowsAsync<StaleAttemptException>(() => Store.AppendStepsAsync(job.Id, first.Attempt, Steps(1, 2, epoch: 1), [], CancellationToken.None));
         await Assert.ThrowsAsync<StaleAttemptException>(() => Store.RecordEpochAsync(job.Id, first.Attempt, Epoch(1, step: 2), CancellationToken.None));
-        await Assert.ThrowsAsync<StaleAttemptException>(() => Store.SucceedAsync(job.Id, first.Attempt, new JobResult { Steps = 2 }, [1], CancellationToken.None));
+        await Assert.ThrowsAsync<StaleAttemptException>(() => Store.SucceedAsync(job.Id, first.Attempt, new JobResult { Steps = 2 }, [1], Preprocessing, CancellationToken.None));
         await Assert.ThrowsAsync<StaleAttemptException>(() => Store.EndAsync(job.Id, first.Attempt, JobState.Failed, "stale", CancellationToken.None));
 
         var stored = await FindAsync(job.Id);
