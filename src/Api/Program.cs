@@ -44,6 +44,7 @@ builder.Services.AddGrpcReflection();
 builder.Services.AddHealthChecks();
 builder.Services.AddTrainingPersistence(connectionString);
 builder.Services.AddSingleton<JobEventStreamer>();
+builder.Services.AddSingleton<ModelRequests>();
 builder.Services.AddHangfire(configuration => configuration.UseTrainingQueue(connectionString));
 
 var telemetry = builder.Services.AddOpenTelemetry()

@@ -55,6 +55,60 @@ public static class JobMapper
 
     public static JobEvent ToEvent(JobEventRecord record) => FromJson<JobEvent>(record.PayloadJson);
 
+    public static StepMetrics ToStepMetrics(StepMetricRecord record, string[] layerNames)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+
+        var step = new StepMetrics
+        {
+            Step = record.Step,
+            Epoch = record.Epoch,
+            Loss = record.Loss,
+            GradientNorm = record.GradientNorm,
+            ClippedGradientNorm = record.ClippedGradientNorm,
+            LearningRate = record.LearningRate,
+        };
+        step.LayerGradientNorms.AddRange(ToLayerNorms(record.LayerGradientNorms, layerNames));
+        return step;
+    }
+
+    public static EpochMetrics ToEpochMetrics(EpochMetricRecord record, string[] layerNames)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+
+        var epoch = new EpochMetrics
+        {
+            Epoch = record.Epoch,
+            Step = record.Step,
+            TrainLoss = record.TrainLoss,
+            GradientNorm = record.GradientNorm,
+            SamplesPerSecond = record.SamplesPerSecond,
+            EpochSeconds = record.EpochSeconds,
+            LearningRate = record.LearningRate,
+        };
+
+        if (record.TrainAccuracy is { } trainAccuracy)
+        {
+            epoch.TrainAccuracy = trainAccuracy;
+        }
+
+        if (record.ValidationLoss is { } validationLoss)
+        {
+            epoch.ValidationLoss = validationLoss;
+        }
+
+        if (record.ValidationAccuracy is { } validationAccuracy)
+        {
+            epoch.ValidationAccuracy = validationAccuracy;
+        }
+
+        epoch.LayerGradientNorms.AddRange(ToLayerNorms(record.LayerGradientNorms, layerNames));
+        return epoch;
+    }
+
+    private static IEnumerable<LayerGradientNorm> ToLayerNorms(double[] norms, string[] layerNames) =>
+        norms.Select((norm, i) => new LayerGradientNorm { Layer = i < layerNames.Length ? layerNames[i] : $"layer{i}", Norm = norm });
+
     public static bool IsFinished(JobState state) =>
         state is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
 }

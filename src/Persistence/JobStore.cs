@@ -183,6 +183,7 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
             Epoch = step.Epoch,
             Loss = step.Loss,
             GradientNorm = step.GradientNorm,
+            ClippedGradientNorm = step.ClippedGradientNorm,
             LayerGradientNorms = [.. step.LayerGradientNorms.Select(n => n.Norm)],
             LearningRate = step.LearningRate,
             RecordedAt = now,
@@ -211,8 +212,9 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
             Epoch = epoch.Epoch,
             Step = epoch.Step,
             TrainLoss = epoch.TrainLoss,
-            ValidationLoss = epoch.ValidationLoss,
-            ValidationAccuracy = epoch.ValidationAccuracy,
+            TrainAccuracy = epoch.HasTrainAccuracy ? epoch.TrainAccuracy : null,
+            ValidationLoss = epoch.HasValidationLoss ? epoch.ValidationLoss : null,
+            ValidationAccuracy = epoch.HasValidationAccuracy ? epoch.ValidationAccuracy : null,
             GradientNorm = epoch.GradientNorm,
             LayerGradientNorms = [.. epoch.LayerGradientNorms.Select(n => n.Norm)],
             SamplesPerSecond = epoch.SamplesPerSecond,
@@ -289,6 +291,35 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
             .OrderBy(e => e.Sequence).Take(limit)
             .ToListAsync(cancellationToken);
         return records.ConvertAll(JobMapper.ToEvent);
+    }
+
+    /// <summary>
+    /// Returns up to <paramref name="maxSteps"/> step rows after <paramref name="afterStep"/>, every epoch row, and
+    /// the layer names of the job's latest run, which give the order of each row's layer gradient norms.
+    /// </summary>
+    public async Task<(IReadOnlyList<StepMetricRecord> Steps, IReadOnlyList<EpochMetricRecord> Epochs, string[] LayerNames)> ReadMetricsAsync(
+        Guid jobId, long afterStep, int maxSteps, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var steps = await db.StepMetrics.AsNoTracking()
+            .Where(s => s.JobId == jobId && s.Step > afterStep)
+            .OrderBy(s => s.Step).Take(maxSteps)
+            .ToListAsync(cancellationToken);
+        var epochs = await db.EpochMetrics.AsNoTracking()
+            .Where(e => e.JobId == jobId)
+            .OrderBy(e => e.Epoch)
+            .ToListAsync(cancellationToken);
+        var layerNames = await db.Runs.AsNoTracking()
+            .Where(r => r.JobId == jobId)
+            .OrderByDescending(r => r.Attempt).Select(r => r.LayerNames)
+            .FirstOrDefaultAsync(cancellationToken);
+        return (steps, epochs, layerNames ?? []);
+    }
+
+    public async Task<ModelRecord?> FindModelAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Models.AsNoTracking().SingleOrDefaultAsync(m => m.JobId == jobId, cancellationToken);
     }
 
     private void Finish(TrainingDbContext db, JobRecord job, JobState state, string? reason, RunRecord? run = null)

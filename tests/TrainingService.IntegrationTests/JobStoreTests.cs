@@ -1,8 +1,8 @@
-using TrainingService.Core.Datasets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Training.V1;
+using TrainingService.Core.Datasets;
 using TrainingService.IntegrationTests.Infrastructure;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Entities;

@@ -1,8 +1,10 @@
+using Google.Protobuf;
 using Grpc.Core;
 using Hangfire;
 using Hangfire.States;
 using Training.V1;
 using TrainingService.Core.Specs;
+using TrainingService.Core.Training;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Queue;
 using TrainingGrpc = Training.V1.TrainingService;
@@ -14,10 +16,14 @@ internal sealed class TrainingGrpcService(
     JobStore store,
     IBackgroundJobClient queue,
     JobEventStreamer streamer,
+    ModelRequests models,
     ILogger<TrainingGrpcService> logger) : TrainingGrpc.TrainingServiceBase
 {
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 500;
+    private const int DefaultMetricSteps = 5_000;
+    private const int MaxMetricSteps = 10_000;
+    private const int ModelChunkBytes = 1024 * 1024;
 
     public override async Task<Job> SubmitJob(SubmitJobRequest request, ServerCallContext context)
     {
@@ -99,6 +105,54 @@ internal sealed class TrainingGrpcService(
         }
 
         return streamer.StreamAsync(jobId, request.AfterSequence, responseStream, context.CancellationToken);
+    }
+
+    public override async Task<GetMetricsResponse> GetMetrics(GetMetricsRequest request, ServerCallContext context)
+    {
+        var jobId = ParseJobId(request.JobId);
+        var maxSteps = request.MaxSteps switch
+        {
+            0 => DefaultMetricSteps,
+            >= 1 and <= MaxMetricSteps => request.MaxSteps,
+            _ => throw RpcErrors.InvalidField("max_steps", $"is {request.MaxSteps}; it must be from 1 to {MaxMetricSteps}, or 0 for {DefaultMetricSteps}"),
+        };
+
+        if (request.AfterStep < 0)
+        {
+            throw RpcErrors.InvalidField("after_step", $"is {request.AfterStep}; it must be 0 or more");
+        }
+
+        _ = await store.FindAsync(jobId, context.CancellationToken) ?? throw RpcErrors.NotFound(request.JobId);
+        var (steps, epochs, layerNames) = await store.ReadMetricsAsync(jobId, request.AfterStep, maxSteps, context.CancellationToken);
+
+        var response = new GetMetricsResponse { NextAfterStep = steps.Count == maxSteps ? steps[^1].Step : 0 };
+        response.Steps.AddRange(steps.Select(step => JobMapper.ToStepMetrics(step, layerNames)));
+        response.Epochs.AddRange(epochs.Select(epoch => JobMapper.ToEpochMetrics(epoch, layerNames)));
+        return response;
+    }
+
+    public override async Task DownloadModel(DownloadModelRequest request, IServerStreamWriter<ModelChunk> responseStream, ServerCallContext context)
+    {
+        var model = await models.FindSucceededModelAsync(ParseJobId(request.JobId), request.JobId, context.CancellationToken);
+
+        await responseStream.WriteAsync(new ModelChunk { Description = ModelRequests.Describe(model) }, context.CancellationToken);
+        for (var offset = 0; offset < model.State.Length; offset += ModelChunkBytes)
+        {
+            var length = Math.Min(ModelChunkBytes, model.State.Length - offset);
+            await responseStream.WriteAsync(new ModelChunk { Data = ByteString.CopyFrom(model.State, offset, length) }, context.CancellationToken);
+        }
+    }
+
+    public override async Task<PredictResponse> Predict(PredictRequest request, ServerCallContext context)
+    {
+        var jobId = ParseJobId(request.JobId);
+        var model = await models.FindSucceededModelAsync(jobId, request.JobId, context.CancellationToken);
+        var spec = JobMapper.FromJson<JobSpec>(model.SpecJson);
+        var rows = ModelRequests.ReadRows(request, spec);
+
+        // Inference runs libtorch on the CPU; a pool thread keeps it off the request's synchronisation context.
+        var (outputs, width) = await Task.Run(() => Predictor.Predict(spec, model.State, ModelRequests.ReadPreprocessing(model), rows), context.CancellationToken);
+        return ModelRequests.ToResponse(spec, outputs, width);
     }
 
     private async Task EnqueueAsync(Guid jobId, string jobName, CancellationToken cancellationToken)

@@ -13,6 +13,9 @@ public sealed class StepMetricRecord
 
     public double GradientNorm { get; set; }
 
+    /// <summary>The global norm after clipping; equal to <see cref="GradientNorm"/> when no clipping applied.</summary>
+    public double ClippedGradientNorm { get; set; }
+
     /// <summary>One norm per parameterised layer, in the order of the run's layer names.</summary>
     public double[] LayerGradientNorms { get; set; } = [];
 
@@ -32,9 +35,14 @@ public sealed class EpochMetricRecord
 
     public double TrainLoss { get; set; }
 
-    public double ValidationLoss { get; set; }
+    /// <summary>Null for regression.</summary>
+    public double? TrainAccuracy { get; set; }
 
-    public double ValidationAccuracy { get; set; }
+    /// <summary>Null without a validation split.</summary>
+    public double? ValidationLoss { get; set; }
+
+    /// <summary>Null without a validation split and for regression.</summary>
+    public double? ValidationAccuracy { get; set; }
 
     public double GradientNorm { get; set; }
 

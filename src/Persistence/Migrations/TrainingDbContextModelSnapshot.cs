@@ -61,15 +61,19 @@ namespace TrainingService.Persistence.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("step");
 
+                    b.Property<double?>("TrainAccuracy")
+                        .HasColumnType("double precision")
+                        .HasColumnName("train_accuracy");
+
                     b.Property<double>("TrainLoss")
                         .HasColumnType("double precision")
                         .HasColumnName("train_loss");
 
-                    b.Property<double>("ValidationAccuracy")
+                    b.Property<double?>("ValidationAccuracy")
                         .HasColumnType("double precision")
                         .HasColumnName("validation_accuracy");
 
-                    b.Property<double>("ValidationLoss")
+                    b.Property<double?>("ValidationLoss")
                         .HasColumnType("double precision")
                         .HasColumnName("validation_loss");
 
@@ -290,6 +294,10 @@ namespace TrainingService.Persistence.Migrations
                     b.Property<long>("Step")
                         .HasColumnType("bigint")
                         .HasColumnName("step");
+
+                    b.Property<double>("ClippedGradientNorm")
+                        .HasColumnType("double precision")
+                        .HasColumnName("clipped_gradient_norm");
 
                     b.Property<int>("Epoch")
                         .HasColumnType("integer")

@@ -12,7 +12,7 @@ using TrainingService.Persistence;
 namespace TrainingService.Persistence.Migrations
 {
     [DbContext(typeof(TrainingDbContext))]
-    [Migration("20261204201325_InitialSchema")]
+    [Migration("20261204202154_InitialSchema")]
     partial class InitialSchema
     {
         /// <inheritdoc />
@@ -64,15 +64,19 @@ namespace TrainingService.Persistence.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("step");
 
+                    b.Property<double?>("TrainAccuracy")
+                        .HasColumnType("double precision")
+                        .HasColumnName("train_accuracy");
+
                     b.Property<double>("TrainLoss")
                         .HasColumnType("double precision")
                         .HasColumnName("train_loss");
 
-                    b.Property<double>("ValidationAccuracy")
+                    b.Property<double?>("ValidationAccuracy")
                         .HasColumnType("double precision")
                         .HasColumnName("validation_accuracy");
 
-                    b.Property<double>("ValidationLoss")
+                    b.Property<double?>("ValidationLoss")
                         .HasColumnType("double precision")
                         .HasColumnName("validation_loss");
 
@@ -293,6 +297,10 @@ namespace TrainingService.Persistence.Migrations
                     b.Property<long>("Step")
                         .HasColumnType("bigint")
                         .HasColumnName("step");
+
+                    b.Property<double>("ClippedGradientNorm")
+                        .HasColumnType("double precision")
+                        .HasColumnName("clipped_gradient_norm");
 
                     b.Property<int>("Epoch")
                         .HasColumnType("integer")
