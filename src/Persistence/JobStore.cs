@@ -9,7 +9,9 @@ using TrainingService.Persistence.Entities;
 namespace TrainingService.Persistence;
 
 /// <summary>What a worker needs to run an attempt, read when the attempt starts.</summary>
-public sealed record AttemptStart(Guid JobId, int Attempt, JobSpec Spec);
+/// <param name="Checkpoint">The checkpoint to resume from, or null to train from the beginning.</param>
+/// <param name="CreatedAt">When the job was submitted, for the time it waited in the queue.</param>
+public sealed record AttemptStart(Guid JobId, int Attempt, JobSpec Spec, byte[]? Checkpoint, long CheckpointStep, DateTime CreatedAt);
 
 public enum CancelOutcome
 {
@@ -129,8 +131,10 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
     }
 
     /// <summary>
-    /// Marks the job running under a new attempt and clears the metrics of any earlier attempt, which trained
-    /// from scratch too. Returns null when the job is gone or already finished, so the worker skips it.
+    /// Marks the job running under a new attempt. When an earlier attempt left a checkpoint, the metric history
+    /// is cut back to the checkpoint's step in the same transaction, so the resumed attempt adds no duplicates
+    /// and leaves no gaps; without one, the history is cleared and training starts over. Returns null when the
+    /// job is gone or already finished, so the worker skips it.
     /// </summary>
     public async Task<AttemptStart?> StartAttemptAsync(Guid jobId, string workerName, CancellationToken cancellationToken)
     {
@@ -145,21 +149,54 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
 
         job.Attempt++;
         job.State = JobState.Running;
-        job.StartedAt = Now();
-        job.LatestMetricsJson = null;
+        job.StartedAt ??= Now();
 
-        await db.StepMetrics.Where(s => s.JobId == jobId).ExecuteDeleteAsync(cancellationToken);
-        await db.EpochMetrics.Where(e => e.JobId == jobId).ExecuteDeleteAsync(cancellationToken);
+        var checkpoint = await db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(c => c.JobId == jobId, cancellationToken);
+        var keptStep = checkpoint?.Step ?? 0;
+        var keptEpoch = checkpoint?.Epoch ?? 1;
+        await db.StepMetrics.Where(s => s.JobId == jobId && s.Step > keptStep).ExecuteDeleteAsync(cancellationToken);
+        await db.EpochMetrics.Where(e => e.JobId == jobId && e.Epoch >= keptEpoch).ExecuteDeleteAsync(cancellationToken);
+        job.LatestMetricsJson = checkpoint is null ? null : job.LatestMetricsJson;
+
         var spec = JobMapper.FromJson<JobSpec>(job.SpecJson);
         var layerNames = NetworkBuilder.LayerNames(spec);
         db.Runs.Add(new RunRecord { JobId = jobId, Attempt = job.Attempt, WorkerName = workerName, StartedAt = Now(), LayerNames = [.. layerNames] });
 
-        var reason = job.Attempt == 1 ? "" : $"Attempt {job.Attempt}: the previous worker stopped before finishing, so training restarts from the beginning.";
+        var reason = (job.Attempt, checkpoint) switch
+        {
+            (1, _) => "",
+            (_, null) => $"Attempt {job.Attempt}: the previous attempt stopped before its first checkpoint, so training starts over.",
+            _ => $"Attempt {job.Attempt}: resuming from the checkpoint at step {checkpoint.Step} that the previous attempt left.",
+        };
         AddEvent(db, job, new JobEvent { StateChanged = new StateChange { State = JobState.Running, Reason = reason } });
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new AttemptStart(jobId, job.Attempt, spec);
+        return new AttemptStart(jobId, job.Attempt, spec, checkpoint?.State, keptStep, job.CreatedAt);
+    }
+
+    /// <summary>Replaces the job's checkpoint with a newer one of the current attempt.</summary>
+    public async Task SaveCheckpointAsync(Guid jobId, int attempt, long step, int epoch, byte[] state, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await LockCurrentAttemptAsync(db, jobId, attempt, cancellationToken);
+
+        var checkpoint = await db.Checkpoints.SingleOrDefaultAsync(c => c.JobId == jobId, cancellationToken);
+        if (checkpoint is null)
+        {
+            checkpoint = new CheckpointRecord { JobId = jobId };
+            db.Checkpoints.Add(checkpoint);
+        }
+
+        checkpoint.Attempt = attempt;
+        checkpoint.Step = step;
+        checkpoint.Epoch = epoch;
+        checkpoint.State = state;
+        checkpoint.CreatedAt = Now();
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<bool> IsCancelRequestedAsync(Guid jobId, CancellationToken cancellationToken)
@@ -324,6 +361,9 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
 
     private void Finish(TrainingDbContext db, JobRecord job, JobState state, string? reason, RunRecord? run = null)
     {
+        // A finished job never resumes, so its checkpoint only takes space.
+        db.Checkpoints.RemoveRange(db.Checkpoints.Where(c => c.JobId == job.Id));
+
         job.State = state;
         job.FinishedAt = Now();
         job.FailureReason = reason;

@@ -18,6 +18,8 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
 
     public DbSet<ModelRecord> Models => Set<ModelRecord>();
 
+    public DbSet<CheckpointRecord> Checkpoints => Set<CheckpointRecord>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<JobRecord>(job =>
@@ -56,6 +58,12 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
             jobEvent.Property(e => e.PayloadJson).HasColumnType("jsonb");
             jobEvent.Property(e => e.Kind).HasMaxLength(32);
             jobEvent.HasOne<JobRecord>().WithMany().HasForeignKey(e => e.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<CheckpointRecord>(checkpoint =>
+        {
+            checkpoint.HasKey(c => c.JobId);
+            checkpoint.HasOne<JobRecord>().WithOne().HasForeignKey<CheckpointRecord>(c => c.JobId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<ModelRecord>(model =>

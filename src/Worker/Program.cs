@@ -29,7 +29,14 @@ builder.Services.AddOptions<WorkerOptions>()
 builder.Services.AddTrainingPersistence(connectionString);
 builder.Services.AddSingleton<TrainingInstrumentation>();
 builder.Services.AddScoped<ITrainingJobRunner, TrainingJobRunner>();
-builder.Services.AddHangfire(configuration => configuration.UseTrainingQueue(connectionString));
+var invisibilityTimeout = builder.Configuration.GetValue("Queue:InvisibilityTimeout", QueueSetup.DefaultInvisibilityTimeout);
+if (invisibilityTimeout < TimeSpan.FromSeconds(2))
+{
+    Console.Error.WriteLine($"Queue:InvisibilityTimeout is {invisibilityTimeout}; it must be at least 00:00:02.");
+    return 2;
+}
+
+builder.Services.AddHangfire(configuration => configuration.UseTrainingQueue(connectionString, invisibilityTimeout));
 builder.Services.AddHangfireServer((services, server) =>
 {
     var options = services.GetRequiredService<IOptions<WorkerOptions>>().Value;

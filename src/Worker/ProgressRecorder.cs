@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Npgsql;
 using Training.V1;
 using TrainingService.Core.Training;
 using TrainingService.Persistence;
@@ -7,18 +6,19 @@ using TrainingService.Persistence;
 namespace TrainingService.Worker;
 
 /// <summary>
-/// Writes a run's measurements to PostgreSQL off the training thread. Steps gather in batches; an epoch's
-/// row is written after the steps before it, so the stored history keeps the order it happened in. Failed
-/// writes are retried with back-off before the recorder gives up and faults.
+/// Writes a run's measurements and checkpoints to PostgreSQL off the training thread. Steps gather in batches;
+/// an epoch's row and a checkpoint are written after the steps before them, so the stored history keeps the
+/// order it happened in and a checkpoint never gets ahead of the metrics it covers. Writes are retried through
+/// database outages while training goes on.
 /// </summary>
-internal sealed class ProgressRecorder : ITrainingObserver, IAsyncDisposable
+internal sealed class ProgressRecorder : ITrainingObserver, ICheckpointSink, IAsyncDisposable
 {
     private const int MaxBatchSize = 1000;
-    private const int MaxWriteTries = 6;
 
     private readonly Channel<object> _pending = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly List<StepMetrics> _steps = [];
     private readonly List<StepMetrics> _sampledSteps = [];
+    private readonly CancellationTokenSource _abandon = new();
     private readonly JobStore _store;
     private readonly AttemptStart _attempt;
     private readonly WorkerOptions _options;
@@ -32,6 +32,7 @@ internal sealed class ProgressRecorder : ITrainingObserver, IAsyncDisposable
         _attempt = attempt;
         _options = options;
         _logger = logger;
+        LastStep = attempt.CheckpointStep;
         _writer = Task.Run(WriteLoopAsync);
     }
 
@@ -54,25 +55,45 @@ internal sealed class ProgressRecorder : ITrainingObserver, IAsyncDisposable
 
     public void OnEpoch(EpochMetrics metrics) => _pending.Writer.TryWrite(metrics);
 
-    /// <summary>Waits until everything recorded so far is stored; throws what made the writes give up.</summary>
+    public void Save(TrainingCheckpoint checkpoint) =>
+        _pending.Writer.TryWrite(new PendingCheckpoint(checkpoint.Step, checkpoint.Epoch, checkpoint.Serialize()));
+
+    /// <summary>Waits until everything recorded so far is stored; throws what made the writes stop.</summary>
     public async Task DrainAsync()
     {
         _pending.Writer.TryComplete();
         await _writer;
     }
 
+    /// <summary>Drains for at most <paramref name="timeout"/>, then gives up on what is left; returns whether all was stored.</summary>
+    public async Task<bool> TryDrainAsync(TimeSpan timeout)
+    {
+        _pending.Writer.TryComplete();
+        var finished = await Task.WhenAny(_writer, Task.Delay(timeout)) == _writer;
+
+        if (!finished)
+        {
+            await _abandon.CancelAsync();
+        }
+
+        return finished && _writer.IsCompletedSuccessfully;
+    }
+
     public async ValueTask DisposeAsync()
     {
         _pending.Writer.TryComplete();
+        await _abandon.CancelAsync();
 
         try
         {
             await _writer;
         }
-        catch (Exception exception) when (exception is NpgsqlException or StaleAttemptException or TimeoutException)
+        catch (Exception exception) when (exception is OperationCanceledException or StaleAttemptException || StoreRetry.IsTransient(exception))
         {
             // DrainAsync already surfaced the fault where the outcome mattered; disposal only stops the writer.
         }
+
+        _abandon.Dispose();
     }
 
     private async Task WriteLoopAsync()
@@ -111,7 +132,12 @@ internal sealed class ProgressRecorder : ITrainingObserver, IAsyncDisposable
 
             case EpochMetrics epoch:
                 await FlushStepsAsync();
-                await WithRetriesAsync(() => _store.RecordEpochAsync(_attempt.JobId, _attempt.Attempt, epoch, CancellationToken.None));
+                await RetryAsync(() => _store.RecordEpochAsync(_attempt.JobId, _attempt.Attempt, epoch, CancellationToken.None));
+                break;
+
+            case PendingCheckpoint checkpoint:
+                await FlushStepsAsync();
+                await RetryAsync(() => _store.SaveCheckpointAsync(_attempt.JobId, _attempt.Attempt, checkpoint.Step, checkpoint.Epoch, checkpoint.State, CancellationToken.None));
                 break;
         }
     }
@@ -125,28 +151,14 @@ internal sealed class ProgressRecorder : ITrainingObserver, IAsyncDisposable
 
         var steps = _steps.ToArray();
         var sampled = _sampledSteps.ToArray();
-        await WithRetriesAsync(() => _store.AppendStepsAsync(_attempt.JobId, _attempt.Attempt, steps, sampled, CancellationToken.None));
+        await RetryAsync(() => _store.AppendStepsAsync(_attempt.JobId, _attempt.Attempt, steps, sampled, CancellationToken.None));
         _steps.Clear();
         _sampledSteps.Clear();
     }
 
-    private async Task WithRetriesAsync(Func<Task> write)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await write();
-                return;
-            }
-            catch (Exception exception) when (exception is NpgsqlException or TimeoutException && attempt < MaxWriteTries)
-            {
-                var delay = 250 * (1 << attempt);
-                _logger.MetricsWriteRetry(exception, _attempt.JobId, attempt, MaxWriteTries, delay);
-                await Task.Delay(delay);
-            }
-        }
-    }
+    private Task RetryAsync(Func<Task> write) => StoreRetry.RunAsync(write, _logger, _attempt.JobId, _abandon.Token);
 
     private sealed record PendingStep(StepMetrics Metrics, bool Sampled);
+
+    private sealed record PendingCheckpoint(long Step, int Epoch, byte[] State);
 }

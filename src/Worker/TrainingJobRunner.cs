@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Training.V1;
 using TrainingService.Core.Datasets;
@@ -12,7 +11,8 @@ namespace TrainingService.Worker;
 
 /// <summary>
 /// Runs one job through the training core and records its progress and outcome. Every outcome of training
-/// ends the job in an explicit state; only storage faults and shutdowns leave it for Hangfire to retry.
+/// ends the job in an explicit state; only a shutdown leaves it for Hangfire to requeue, and the next attempt
+/// resumes from the last checkpoint.
 /// </summary>
 public sealed class TrainingJobRunner(
     JobStore store,
@@ -24,7 +24,9 @@ public sealed class TrainingJobRunner(
 
     public async Task RunAsync(Guid jobId, CancellationToken cancellationToken)
     {
-        var attempt = await store.StartAttemptAsync(jobId, WorkerName, cancellationToken);
+        AttemptStart? attempt = null;
+        await StoreRetry.RunAsync(async () => attempt = await store.StartAttemptAsync(jobId, WorkerName, cancellationToken), logger, jobId, cancellationToken);
+
         if (attempt is null)
         {
             logger.JobSkipped(jobId);
@@ -54,44 +56,65 @@ public sealed class TrainingJobRunner(
         {
             var reason = "Invalid spec: " + string.Join("; ", violations.Select(v => $"{v.Field} {v.Description}"));
             logger.JobInvalid(attempt.JobId, reason);
-            await store.EndAsync(attempt.JobId, attempt.Attempt, JobState.Failed, reason, shutdown);
+            await EndAsync(attempt, JobState.Failed, reason);
             return;
+        }
+
+        var resumeFrom = attempt.Checkpoint is { } bytes ? TrainingCheckpoint.Deserialize(bytes) : null;
+        if (resumeFrom is not null)
+        {
+            logger.AttemptResumed(attempt.JobId, attempt.Attempt, resumeFrom.Step);
         }
 
         await using var recorder = new ProgressRecorder(store, attempt, options.Value, logger);
         using var userCancel = new CancellationTokenSource();
-        using var training = CancellationTokenSource.CreateLinkedTokenSource(shutdown, userCancel.Token);
+        using var timeout = StartTimeout(attempt.Spec, resumeFrom);
+        using var training = CancellationTokenSource.CreateLinkedTokenSource(shutdown, userCancel.Token, timeout.Token);
         var cancelWatch = WatchForCancelAsync(attempt.JobId, userCancel, training.Token);
 
         try
         {
-            var result = await Task.Run(() => Train(attempt, recorder, training.Token), CancellationToken.None);
+            var result = await Task.Run(() => Train(attempt, resumeFrom, recorder, training.Token), CancellationToken.None);
             await recorder.DrainAsync();
             await SucceedAsync(attempt, result);
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            // Store the checkpoint that training made as it stopped, then rethrow so that Hangfire requeues
+            // the job and the next attempt resumes from it.
+            if (!await recorder.TryDrainAsync(options.Value.ShutdownDrainTimeout))
+            {
+                logger.ShutdownDrainTimedOut(attempt.JobId, options.Value.ShutdownDrainTimeout.TotalSeconds);
+            }
+
+            logger.JobInterrupted(attempt.JobId, attempt.Attempt);
+            throw;
         }
         catch (OperationCanceledException) when (userCancel.IsCancellationRequested)
         {
             await recorder.DrainAsync();
             logger.JobCancelled(attempt.JobId, attempt.Attempt);
-            await store.EndAsync(attempt.JobId, attempt.Attempt, JobState.Cancelled, $"Cancelled by request after step {recorder.LastStep}.", CancellationToken.None);
+            await EndAsync(attempt, JobState.Cancelled, $"Cancelled by request after step {recorder.LastStep}.");
         }
-        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            // Rethrown so that Hangfire requeues the job; the next attempt starts it again.
-            logger.JobInterrupted(attempt.JobId, attempt.Attempt);
-            throw;
+            await recorder.DrainAsync();
+            var limit = attempt.Spec.Training.TimeoutSeconds;
+            logger.JobTimedOut(attempt.JobId, attempt.Attempt, limit);
+            await EndAsync(attempt, JobState.Failed,
+                $"Timed out: the job trained for its limit of {limit} s (training.timeout_seconds) and stopped after step {recorder.LastStep}.");
         }
         catch (TrainingDivergedException diverged)
         {
             await recorder.DrainAsync();
             logger.JobDiverged(attempt.JobId, attempt.Attempt, diverged.Step, diverged.Message);
-            await store.EndAsync(attempt.JobId, attempt.Attempt, JobState.Failed, diverged.Message, CancellationToken.None);
+            await EndAsync(attempt, JobState.Failed, diverged.Message);
         }
         catch (TrainingFailedException failed)
         {
             await recorder.DrainAsync();
             logger.JobFailed(failed.InnerException!, attempt.JobId, attempt.Attempt);
-            await store.EndAsync(attempt.JobId, attempt.Attempt, JobState.Failed, $"Training failed: {failed.Message}", CancellationToken.None);
+            await EndAsync(attempt, JobState.Failed, $"Training failed: {failed.Message}");
         }
         finally
         {
@@ -100,14 +123,31 @@ public sealed class TrainingJobRunner(
         }
     }
 
-    private TrainingResult Train(AttemptStart attempt, ProgressRecorder recorder, CancellationToken cancellationToken)
+    /// <summary>A token that fires when the job's time limit, less the time earlier attempts trained, runs out.</summary>
+    private static CancellationTokenSource StartTimeout(JobSpec spec, TrainingCheckpoint? resumeFrom)
+    {
+        var timeout = new CancellationTokenSource();
+        var limit = spec.Training.TimeoutSeconds;
+
+        if (limit > 0)
+        {
+            var left = TimeSpan.FromSeconds(limit - (resumeFrom?.ElapsedSeconds ?? 0));
+            timeout.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        }
+
+        return timeout;
+    }
+
+    private TrainingResult Train(AttemptStart attempt, TrainingCheckpoint? resumeFrom, ProgressRecorder recorder, CancellationToken cancellationToken)
     {
         try
         {
             var spec = attempt.Spec;
             var data = PreparedData.Prepare(spec);
             var telemetry = new TelemetryObserver(instrumentation, attempt.JobId.ToString(), spec.Name);
-            return Trainer.Train(spec, data, new CompositeTrainingObserver(recorder, telemetry), cancellationToken);
+            var policy = new CheckpointPolicy(options.Value.CheckpointEverySteps, options.Value.CheckpointInterval);
+            var observers = new CompositeTrainingObserver(recorder, telemetry);
+            return Trainer.Train(spec, data, observers, new CheckpointOptions(recorder, policy), resumeFrom, cancellationToken);
         }
         catch (Exception exception) when (exception is not (OperationCanceledException or TrainingDivergedException))
         {
@@ -137,16 +177,21 @@ public sealed class TrainingJobRunner(
             jobResult.TestAccuracy = testAccuracy;
         }
 
-        await store.SucceedAsync(attempt.JobId, attempt.Attempt, jobResult, result.ModelState, result.Preprocessing, CancellationToken.None);
+        await StoreRetry.RunAsync(
+            () => store.SucceedAsync(attempt.JobId, attempt.Attempt, jobResult, result.ModelState, result.Preprocessing, CancellationToken.None),
+            logger, attempt.JobId);
         logger.JobSucceeded(attempt.JobId, attempt.Attempt, jobResult.TestLoss, result.Steps, result.TrainSeconds);
     }
+
+    private Task EndAsync(AttemptStart attempt, JobState state, string reason) =>
+        StoreRetry.RunAsync(() => store.EndAsync(attempt.JobId, attempt.Attempt, state, reason, CancellationToken.None), logger, attempt.JobId);
 
     /// <summary>Polls the job's cancel flag until training ends, and cancels training when a client asked to.</summary>
     private async Task WatchForCancelAsync(Guid jobId, CancellationTokenSource userCancel, CancellationToken trainingEnded)
     {
-        try
+        while (!trainingEnded.IsCancellationRequested)
         {
-            while (!trainingEnded.IsCancellationRequested)
+            try
             {
                 await Task.Delay(options.Value.CancelPollInterval, trainingEnded);
 
@@ -156,10 +201,14 @@ public sealed class TrainingJobRunner(
                     return;
                 }
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // Training ended first.
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception exception) when (StoreRetry.IsTransient(exception))
+            {
+                logger.CancelCheckFailed(exception, jobId);
+            }
         }
     }
 }

@@ -30,6 +30,18 @@ public sealed class WorkerOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan StepEventInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Steps between two checkpoints of a running job; a worker that dies loses at most this many.</summary>
+    [Range(1, 10_000_000)]
+    public int CheckpointEverySteps { get; set; } = 500;
+
+    /// <summary>Wall time between two checkpoints, whichever of this and the step count comes first.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a shutdown waits for the interrupted job's last metrics and checkpoint to be stored.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Whether the host applies pending database migrations when it starts.</summary>
     public bool ApplyMigrations { get; set; } = true;
 }

@@ -19,6 +19,7 @@ public static partial class JobSpecValidator
     public const double MaxLearningRate = 1e6;
     public const long MaxParameters = 50_000_000;
     public const long MaxWarmupSteps = 10_000_000;
+    public const long MaxTimeoutSeconds = 7 * 24 * 3600;
 
     public static IReadOnlyList<FieldViolation> Validate(JobSpec? spec)
     {
@@ -143,6 +144,7 @@ public static partial class JobSpecValidator
         }
 
         violations.InRange(training.Epochs, "training.epochs", 1, MaxEpochs);
+        violations.InRange(training.TimeoutSeconds, "training.timeout_seconds", 0, MaxTimeoutSeconds);
 
         if (training.BatchSize < 1)
         {

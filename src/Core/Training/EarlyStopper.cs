@@ -55,6 +55,21 @@ internal sealed class EarlyStopper(EarlyStopping? settings) : IDisposable
         }
     }
 
+    public Snapshot Save() => new(_bestLoss, _epochsWithoutImprovement, BestEpoch,
+        _bestWeights.Select(pair => (pair.Key, pair.Value.shape, pair.Value.data<float>().ToArray())).ToList());
+
+    public void Restore(Snapshot snapshot)
+    {
+        _bestLoss = snapshot.BestLoss;
+        _epochsWithoutImprovement = snapshot.EpochsWithoutImprovement;
+        BestEpoch = snapshot.BestEpoch;
+
+        foreach (var (name, shape, values) in snapshot.BestWeights)
+        {
+            _bestWeights[name] = torch.tensor(values, shape).clone().DetachFromDisposeScope();
+        }
+    }
+
     public void Dispose()
     {
         foreach (var weights in _bestWeights.Values)
@@ -73,6 +88,61 @@ internal sealed class EarlyStopper(EarlyStopping? settings) : IDisposable
             }
 
             _bestWeights[name] = parameter.detach().clone().DetachFromDisposeScope();
+        }
+    }
+
+    internal sealed record Snapshot(double BestLoss, int EpochsWithoutImprovement, int BestEpoch, List<(string Name, long[] Shape, float[] Values)> BestWeights)
+    {
+        public void Write(BinaryWriter writer)
+        {
+            writer.Write(BestLoss);
+            writer.Write(EpochsWithoutImprovement);
+            writer.Write(BestEpoch);
+            writer.Write(BestWeights.Count);
+
+            foreach (var (name, shape, values) in BestWeights)
+            {
+                writer.Write(name);
+                writer.Write(shape.Length);
+                foreach (var size in shape)
+                {
+                    writer.Write(size);
+                }
+
+                writer.Write(values.Length);
+                foreach (var value in values)
+                {
+                    writer.Write(value);
+                }
+            }
+        }
+
+        public static Snapshot Read(BinaryReader reader)
+        {
+            var bestLoss = reader.ReadDouble();
+            var epochs = reader.ReadInt32();
+            var bestEpoch = reader.ReadInt32();
+            var weights = new List<(string, long[], float[])>();
+
+            for (var count = reader.ReadInt32(); count > 0; count--)
+            {
+                var name = reader.ReadString();
+                var shape = new long[reader.ReadInt32()];
+                for (var i = 0; i < shape.Length; i++)
+                {
+                    shape[i] = reader.ReadInt64();
+                }
+
+                var values = new float[reader.ReadInt32()];
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] = reader.ReadSingle();
+                }
+
+                weights.Add((name, shape, values));
+            }
+
+            return new Snapshot(bestLoss, epochs, bestEpoch, weights);
         }
     }
 }

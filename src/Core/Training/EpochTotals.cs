@@ -3,15 +3,33 @@ using Training.V1;
 namespace TrainingService.Core.Training;
 
 /// <summary>Running sums over an epoch's steps; the loss and accuracy are weighted by batch size.</summary>
-internal sealed class EpochTotals(int layerCount)
+internal sealed class EpochTotals
 {
-    private readonly double[] _layerNormSums = new double[layerCount];
+    private readonly double[] _layerNormSums;
     private double _lossSum;
     private double _correct;
     private double _normSum;
     private long _examples;
     private int _steps;
     private double _lastRate;
+
+    public EpochTotals(int layerCount)
+    {
+        _layerNormSums = new double[layerCount];
+    }
+
+    private EpochTotals(Snapshot snapshot)
+    {
+        _layerNormSums = (double[])snapshot.LayerNormSums.Clone();
+        _lossSum = snapshot.LossSum;
+        _correct = snapshot.Correct;
+        _normSum = snapshot.NormSum;
+        _examples = snapshot.Examples;
+        _steps = snapshot.Steps;
+        _lastRate = snapshot.LastRate;
+    }
+
+    public static EpochTotals Restore(Snapshot snapshot) => new(snapshot);
 
     public void Add(StepMetrics step, long batchSize, double correct)
     {
@@ -27,6 +45,8 @@ internal sealed class EpochTotals(int layerCount)
             _layerNormSums[i] += step.LayerGradientNorms[i].Norm;
         }
     }
+
+    public Snapshot Save() => new((double[])_layerNormSums.Clone(), _lossSum, _correct, _normSum, _examples, _steps, _lastRate);
 
     public EpochMetrics ToEpochMetrics(int epoch, long step, string[] layerNames, bool isClassification)
     {
@@ -50,5 +70,35 @@ internal sealed class EpochTotals(int layerCount)
         }
 
         return metrics;
+    }
+
+    internal sealed record Snapshot(double[] LayerNormSums, double LossSum, double Correct, double NormSum, long Examples, int Steps, double LastRate)
+    {
+        public void Write(BinaryWriter writer)
+        {
+            writer.Write(LayerNormSums.Length);
+            foreach (var sum in LayerNormSums)
+            {
+                writer.Write(sum);
+            }
+
+            writer.Write(LossSum);
+            writer.Write(Correct);
+            writer.Write(NormSum);
+            writer.Write(Examples);
+            writer.Write(Steps);
+            writer.Write(LastRate);
+        }
+
+        public static Snapshot Read(BinaryReader reader)
+        {
+            var sums = new double[reader.ReadInt32()];
+            for (var i = 0; i < sums.Length; i++)
+            {
+                sums[i] = reader.ReadDouble();
+            }
+
+            return new Snapshot(sums, reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadInt64(), reader.ReadInt32(), reader.ReadDouble());
+        }
     }
 }

@@ -6,42 +6,92 @@ using static TorchSharp.torch;
 
 namespace TrainingService.Core.Training;
 
-/// <summary>The moving parts of one run between epochs: the network, its optimizer, the schedule and the step count.</summary>
+/// <summary>
+/// The moving parts of one run between steps: the network, its optimizer, the schedule, the step count and
+/// the data-order cursor. It makes checkpoints as the policy asks and resumes from one exactly.
+/// </summary>
 internal sealed class RunState(
     JobSpec spec,
     Network network,
     optim.Optimizer optimizer,
     LossKind loss,
-    LearningRateScheduler schedule,
-    ITrainingObserver observer)
+    RunGenerators generators,
+    EarlyStopper earlyStopper,
+    ITrainingObserver observer,
+    CheckpointOptions checkpoints)
 {
     private readonly int _batchSize = spec.Training.BatchSize;
     private readonly double _maxGradientNorm = spec.Optimizer.MaxGradientNorm;
     private readonly string[] _layerNames = network.LayerNames.ToArray();
     private readonly Parameter[] _parameters = network.Module.parameters().ToArray();
+    private readonly LearningRateScheduler _schedule = new(spec.Optimizer, spec.Training.Epochs);
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private TrainingCheckpoint? _resumeFrom;
+    private EpochTotals _totals = new(0);
+    private byte[] _epochShuffleState = [];
+    private int _epoch;
+    private long _nextBatchStart;
+    private long _lastCheckpointStep;
+    private TimeSpan _lastCheckpointTime;
+    private double _elapsedBefore;
 
     public long Step { get; private set; }
 
-    public EpochMetrics TrainEpoch(int epoch, DeviceSplit train, DeviceSplit validation, Generator shuffler, CancellationToken cancellationToken)
+    /// <summary>Training wall time over this attempt and every earlier one.</summary>
+    public double ElapsedSeconds => _elapsedBefore + _clock.Elapsed.TotalSeconds;
+
+    /// <summary>Puts the network, optimizer, generators and counters back as the checkpoint recorded them.</summary>
+    public void Restore(TrainingCheckpoint checkpoint)
+    {
+        using (var stream = new MemoryStream(checkpoint.ModelState))
+        {
+            network.Module.load(stream);
+        }
+
+        using (var reader = new BinaryReader(new MemoryStream(checkpoint.OptimizerState)))
+        {
+            ((OptimizerHelper)optimizer).load_state_dict(reader);
+        }
+
+        GeneratorStates.Restore(generators.Dropout, checkpoint.DropoutState);
+        earlyStopper.Restore(checkpoint.EarlyStopping);
+        Step = checkpoint.Step;
+        _lastCheckpointStep = checkpoint.Step;
+        _elapsedBefore = checkpoint.ElapsedSeconds;
+        _resumeFrom = checkpoint;
+    }
+
+    /// <summary>Hands a checkpoint of the last finished step to the sink, unless one was already made there.</summary>
+    public void CheckpointNow()
+    {
+        if (Step > _lastCheckpointStep && _epoch > 0)
+        {
+            SaveCheckpoint();
+        }
+    }
+
+    public EpochMetrics TrainEpoch(int epoch, DeviceSplit train, DeviceSplit validation, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var totals = new EpochTotals(_layerNames.Length);
+        var start = BeginEpoch(epoch);
         network.Module.train();
 
-        using (var order = torch.randperm(train.Count, generator: shuffler))
+        using (var order = torch.randperm(train.Count, generator: generators.Shuffle))
         {
-            for (long start = 0; start < train.Count; start += _batchSize)
+            for (; start < train.Count; start += _batchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var length = Math.Min(_batchSize, train.Count - start);
                 var (step, correct) = TrainStep(epoch, train, order.narrow(0, start, length));
-                totals.Add(step, length, correct);
+                _totals.Add(step, length, correct);
+                _nextBatchStart = start + length;
                 observer.OnStep(step);
+                CheckpointIfDue();
             }
         }
 
         var trainSeconds = clock.Elapsed.TotalSeconds;
-        var metrics = totals.ToEpochMetrics(epoch, Step, _layerNames, train.Labels is not null);
+        var metrics = _totals.ToEpochMetrics(epoch, Step, _layerNames, train.Labels is not null);
         var (validationLoss, validationAccuracy) = Evaluation.Evaluate(network.Module, validation, loss);
         metrics.ValidationLoss = validationLoss ?? 0;
         metrics.ValidationAccuracy = validationAccuracy ?? 0;
@@ -52,10 +102,65 @@ internal sealed class RunState(
         return metrics;
     }
 
+    /// <summary>Starts an epoch's sums and shuffled order, or takes them from the checkpoint being resumed; returns the first batch's position.</summary>
+    private long BeginEpoch(int epoch)
+    {
+        _epoch = epoch;
+
+        if (_resumeFrom is { } checkpoint && checkpoint.Epoch == epoch)
+        {
+            _resumeFrom = null;
+            _epochShuffleState = checkpoint.ShuffleStateAtEpochStart;
+            GeneratorStates.Restore(generators.Shuffle, _epochShuffleState);
+            _totals = EpochTotals.Restore(checkpoint.Totals);
+            _nextBatchStart = checkpoint.NextBatchStart;
+            return checkpoint.NextBatchStart;
+        }
+
+        _epochShuffleState = GeneratorStates.Capture(generators.Shuffle);
+        _totals = new EpochTotals(_layerNames.Length);
+        _nextBatchStart = 0;
+        return 0;
+    }
+
+    private void CheckpointIfDue()
+    {
+        if (Step - _lastCheckpointStep >= checkpoints.Policy.EverySteps
+            || _clock.Elapsed - _lastCheckpointTime >= checkpoints.Policy.Every)
+        {
+            SaveCheckpoint();
+        }
+    }
+
+    private void SaveCheckpoint()
+    {
+        if (checkpoints.Sink is not { } sink)
+        {
+            return;
+        }
+
+        sink.Save(new TrainingCheckpoint
+        {
+            Step = Step,
+            Epoch = _epoch,
+            NextBatchStart = _nextBatchStart,
+            ElapsedSeconds = ElapsedSeconds,
+            ModelState = ModelStates.Save(network.Module),
+            OptimizerState = ModelStates.Save(optimizer),
+            ShuffleStateAtEpochStart = _epochShuffleState,
+            DropoutState = GeneratorStates.Capture(generators.Dropout),
+            Totals = _totals.Save(),
+            EarlyStopping = earlyStopper.Save(),
+        });
+
+        _lastCheckpointStep = Step;
+        _lastCheckpointTime = _clock.Elapsed;
+    }
+
     private (StepMetrics Step, double Correct) TrainStep(int epoch, DeviceSplit train, Tensor indices)
     {
         using var scope = torch.NewDisposeScope();
-        var rate = schedule.RateAt(epoch, Step + 1);
+        var rate = _schedule.RateAt(epoch, Step + 1);
         SetLearningRate(rate);
 
         var features = train.Features.index_select(0, indices);

@@ -22,6 +22,39 @@ namespace TrainingService.Persistence.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("TrainingService.Persistence.Entities.CheckpointRecord", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempt");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<int>("Epoch")
+                        .HasColumnType("integer")
+                        .HasColumnName("epoch");
+
+                    b.Property<byte[]>("State")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("state");
+
+                    b.Property<long>("Step")
+                        .HasColumnType("bigint")
+                        .HasColumnName("step");
+
+                    b.HasKey("JobId")
+                        .HasName("pk_checkpoints");
+
+                    b.ToTable("checkpoints", (string)null);
+                });
+
             modelBuilder.Entity("TrainingService.Persistence.Entities.EpochMetricRecord", b =>
                 {
                     b.Property<Guid>("JobId")
@@ -328,6 +361,16 @@ namespace TrainingService.Persistence.Migrations
                         .HasName("pk_step_metrics");
 
                     b.ToTable("step_metrics", (string)null);
+                });
+
+            modelBuilder.Entity("TrainingService.Persistence.Entities.CheckpointRecord", b =>
+                {
+                    b.HasOne("TrainingService.Persistence.Entities.JobRecord", null)
+                        .WithOne()
+                        .HasForeignKey("TrainingService.Persistence.Entities.CheckpointRecord", "JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_checkpoints_jobs_job_id");
                 });
 
             modelBuilder.Entity("TrainingService.Persistence.Entities.EpochMetricRecord", b =>

@@ -9,7 +9,14 @@ public static class QueueSetup
     /// <summary>The Hangfire queue that training jobs go through.</summary>
     public const string TrainingQueue = "training";
 
-    public static IGlobalConfiguration UseTrainingQueue(this IGlobalConfiguration configuration, string connectionString)
+    /// <summary>How long a fetched job stays hidden from other workers without its worker's heartbeat, unless configured.</summary>
+    public static readonly TimeSpan DefaultInvisibilityTimeout = TimeSpan.FromMinutes(2);
+
+    /// <param name="invisibilityTimeout">
+    /// How long after its worker's last heartbeat a running job is handed to another worker. Shorter means a
+    /// dead worker's job resumes sooner; it must stay well above a heartbeat's worst delay.
+    /// </param>
+    public static IGlobalConfiguration UseTrainingQueue(this IGlobalConfiguration configuration, string connectionString, TimeSpan? invisibilityTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
 
@@ -26,7 +33,7 @@ public static class QueueSetup
             // A fetched job stays invisible to other workers while its worker's heartbeat slides the timeout
             // on. When a worker dies the heartbeat stops, and after this long another worker takes the job.
             UseSlidingInvisibilityTimeout = true,
-            InvisibilityTimeout = TimeSpan.FromMinutes(2),
+            InvisibilityTimeout = invisibilityTimeout ?? DefaultInvisibilityTimeout,
         };
 
         return configuration

@@ -71,6 +71,18 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>Kills the process at once, as a crash or kill -9 would.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
+    /// <summary>Sends SIGTERM, which the .NET host handles as a graceful shutdown, and waits for the process to exit.</summary>
+    public async Task TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var wait = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(wait.Token);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

@@ -11,7 +11,7 @@ namespace TrainingService.IntegrationTests.Infrastructure;
 /// The whole service for end-to-end tests: a fresh database, the API and one worker as separate processes,
 /// and a gRPC client on a real HTTP/2 channel to the API.
 /// </summary>
-public sealed class ServiceFixture : IAsyncLifetime
+public class ServiceFixture : IAsyncLifetime
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
@@ -50,10 +50,13 @@ public sealed class ServiceFixture : IAsyncLifetime
         Client = new TrainingGrpc.TrainingServiceClient(_channel);
     }
 
+    /// <summary>Settings every worker of this fixture starts with, as environment variables.</summary>
+    protected virtual IReadOnlyDictionary<string, string> WorkerSettings { get; } = new Dictionary<string, string>();
+
     public HostProcess StartWorker(IReadOnlyDictionary<string, string>? settings = null)
     {
         var environment = new Dictionary<string, string> { ["ConnectionStrings__Training"] = ConnectionString };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        foreach (var (key, value) in WorkerSettings.Concat(settings ?? new Dictionary<string, string>()))
         {
             environment[key] = value;
         }
@@ -98,6 +101,24 @@ public sealed class ServiceFixture : IAsyncLifetime
     /// <summary>The tail of every host's output, for assertion messages.</summary>
     public string Diagnostics() =>
         string.Join("\n", new[] { Api }.Concat(_workers).Select(host => $"--- {host.Name} (exited: {host.HasExited}) ---\n{Tail(host.Output)}"));
+
+    /// <summary>Waits until the job reaches a state, failing with the hosts' output if it does not within a minute.</summary>
+    public async Task<Job> WaitForAsync(string jobId, Func<Job, bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (DateTime.UtcNow < deadline)
+        {
+            var job = await Client.GetJobAsync(new GetJobRequest { JobId = jobId });
+            if (condition(job))
+            {
+                return job;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"Job {jobId} did not reach: {what}.\n{Diagnostics()}");
+    }
 
     public async Task DisposeAsync()
     {

@@ -36,6 +36,28 @@ namespace TrainingService.Persistence.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "checkpoints",
+                columns: table => new
+                {
+                    job_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    attempt = table.Column<int>(type: "integer", nullable: false),
+                    step = table.Column<long>(type: "bigint", nullable: false),
+                    epoch = table.Column<int>(type: "integer", nullable: false),
+                    state = table.Column<byte[]>(type: "bytea", nullable: false),
+                    created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_checkpoints", x => x.job_id);
+                    table.ForeignKey(
+                        name: "fk_checkpoints_jobs_job_id",
+                        column: x => x.job_id,
+                        principalTable: "jobs",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "epoch_metrics",
                 columns: table => new
                 {
@@ -174,6 +196,9 @@ namespace TrainingService.Persistence.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "checkpoints");
+
             migrationBuilder.DropTable(
                 name: "epoch_metrics");
 

@@ -1,0 +1,41 @@
+using Npgsql;
+
+namespace TrainingService.Worker;
+
+/// <summary>
+/// Retries a database write through a PostgreSQL outage: with back-off doubling from 250 ms up to 5 s, for
+/// as long as it takes, so a running job loses no metric point while the database is away.
+/// </summary>
+internal static class StoreRetry
+{
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(5);
+
+    public static async Task RunAsync(Func<Task> write, ILogger logger, Guid jobId, CancellationToken cancellationToken = default)
+    {
+        var delay = TimeSpan.FromMilliseconds(250);
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await write();
+                return;
+            }
+            catch (Exception exception) when (IsTransient(exception) && !cancellationToken.IsCancellationRequested)
+            {
+                logger.StoreWriteRetry(exception, jobId, attempt, (int)delay.TotalMilliseconds);
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxDelay.Ticks));
+            }
+        }
+    }
+
+    /// <summary>Whether an error means the database could not be reached or answered, not that the write was wrong.</summary>
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        NpgsqlException npgsql => npgsql.IsTransient || npgsql is PostgresException { SqlState: "57P01" or "57P02" or "57P03" },
+        TimeoutException => true,
+        InvalidOperationException { InnerException: { } inner } => IsTransient(inner),
+        _ => exception.InnerException is { } inner && IsTransient(inner),
+    };
+}
