@@ -21,6 +21,7 @@ Environment:
                               a private PostgreSQL whose data stays in .data/postgres between runs (or in a
                               folder under /tmp when the postgres user cannot reach this checkout)
   TRAINING_GRPC_PORT          TCP port of the API's gRPC endpoint on 127.0.0.1 (default 5080)
+  TRAINING_API_KEY            API key for trainctl; when unset, run.sh creates one
   TRAINING_HTTP_PORT          TCP port of the API's HTTP/1.1 endpoint on 127.0.0.1, serving /healthz and
                               the Hangfire dashboard (default 5081)
 
@@ -161,6 +162,13 @@ if ! ConnectionStrings__Training=$connection_string dotnet "$api_dll" --migrate 
     exit 1
 fi
 
+# Every call needs an API key. The demo makes one unless TRAINING_API_KEY already holds a key.
+if [ -z "${TRAINING_API_KEY:-}" ]; then
+    TRAINING_API_KEY=$(ConnectionStrings__Training=$connection_string dotnet "$api_dll" keys create run-sh-demo 2>>"$log_dir/migrate.log")
+    echo "run.sh: created an API key for this demo; trainctl reads it from TRAINING_API_KEY"
+fi
+export TRAINING_API_KEY
+
 ConnectionStrings__Training=$connection_string TRAINING_GRPC_URL=$grpc_url TRAINING_HTTP_URL=$http_url \
     dotnet "$api_dll" >"$log_dir/api.log" 2>&1 &
 api_pid=$!
@@ -190,7 +198,8 @@ cat <<EOF
 TrainingService is running:
   gRPC API           $grpc_url   (dotnet $cli_dll --server $grpc_url --help)
   health             $http_url/healthz
-  Hangfire dashboard $http_url/hangfire
+  Hangfire dashboard $http_url/hangfire?api_key=\$TRAINING_API_KEY
+  API key            TRAINING_API_KEY=$TRAINING_API_KEY
   logs               $log_dir
 press Ctrl-C to stop
 EOF

@@ -6,6 +6,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using TrainingService.Api;
+using TrainingService.Api.Auth;
 using TrainingService.Api.Grpc;
 using TrainingService.Api.Hosting;
 using TrainingService.Persistence;
@@ -28,6 +29,12 @@ if (args.Contains("--migrate"))
     return 0;
 }
 
+if (args.FirstOrDefault() == "keys")
+{
+    await PersistenceSetup.MigrateAsync(connectionString, CancellationToken.None);
+    return await KeyCommands.RunAsync(args, PersistenceSetup.CreateApiKeyStore(connectionString), Console.Out, Console.Error);
+}
+
 var grpcUrl = builder.Configuration["TRAINING_GRPC_URL"] ?? "http://127.0.0.1:5080";
 var httpUrl = builder.Configuration["TRAINING_HTTP_URL"] ?? "http://127.0.0.1:5081";
 builder.WebHost.ConfigureKestrel(kestrel =>
@@ -38,10 +45,22 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     ListenAddress.Listen(kestrel, "TRAINING_HTTP_URL", httpUrl, HttpProtocols.Http1);
 });
 
-builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = 4 * 1024 * 1024);
-builder.Services.AddGrpcHealthChecks();
+builder.Services.AddOptions<AuthOptions>()
+    .Bind(builder.Configuration.GetSection(AuthOptions.SectionName))
+    .ValidateDataAnnotations()
+    .ValidateOnStart();
+builder.Services.AddSingleton<ApiKeyAuthenticator>();
+builder.Services.AddSingleton<DashboardAuthorization>();
+builder.Services.AddGrpc(grpc =>
+{
+    grpc.MaxReceiveMessageSize = 4 * 1024 * 1024;
+    grpc.MaxSendMessageSize = 4 * 1024 * 1024;
+    grpc.Interceptors.Add<ApiKeyInterceptor>();
+});
+// Health is checked when asked, not from a cache that a background publisher fills every 30 s.
+builder.Services.AddGrpcHealthChecks(health => health.UseHealthChecksCache = false);
 builder.Services.AddGrpcReflection();
-builder.Services.AddHealthChecks();
+builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql");
 builder.Services.AddTrainingPersistence(connectionString);
 builder.Services.AddSingleton<JobEventStreamer>();
 builder.Services.AddSingleton<ModelRequests>();
@@ -71,7 +90,7 @@ app.MapHealthChecks("/healthz");
 app.MapHangfireDashboard("/hangfire", new DashboardOptions
 {
     IsReadOnlyFunc = _ => true,
-    Authorization = [new ReadOnlyDashboardAuthorization()],
+    AsyncAuthorization = [app.Services.GetRequiredService<DashboardAuthorization>()],
     DisplayStorageConnectionString = false,
 });
 

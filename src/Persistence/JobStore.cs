@@ -13,6 +13,13 @@ namespace TrainingService.Persistence;
 /// <param name="CreatedAt">When the job was submitted, for the time it waited in the queue.</param>
 public sealed record AttemptStart(Guid JobId, int Attempt, JobSpec Spec, byte[]? Checkpoint, long CheckpointStep, DateTime CreatedAt);
 
+/// <summary>Thrown when a request id is reused with a different spec by the same owner.</summary>
+public sealed class RequestIdConflictException(string requestId, Guid existingJobId)
+    : Exception($"Request id '{requestId}' was already used for job {existingJobId} with a different spec.")
+{
+    public Guid ExistingJobId { get; } = existingJobId;
+}
+
 public enum CancelOutcome
 {
     NotFound,
@@ -34,24 +41,52 @@ public sealed class StaleAttemptException(Guid jobId, int attempt)
 /// </summary>
 public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, TimeProvider time)
 {
-    public async Task<JobRecord> CreateAsync(JobSpec spec, CancellationToken cancellationToken)
+    public async Task<JobRecord> CreateAsync(JobSpec spec, CancellationToken cancellationToken) =>
+        (await CreateAsync(spec, ownerKeyId: null, requestId: null, cancellationToken)).Job;
+
+    /// <summary>
+    /// Stores a new queued job, or, when <paramref name="requestId"/> was already used by the same owner with an
+    /// equal spec, returns that job with Created false. The unique index decides between concurrent retries.
+    /// </summary>
+    /// <exception cref="RequestIdConflictException">The request id was used with a different spec.</exception>
+    public async Task<(JobRecord Job, bool Created)> CreateAsync(JobSpec spec, Guid? ownerKeyId, string? requestId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
 
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var job = new JobRecord
         {
             Id = Guid.CreateVersion7(),
+            OwnerKeyId = ownerKeyId,
+            RequestId = string.IsNullOrEmpty(requestId) ? null : requestId,
             Name = spec.Name,
             SpecJson = JobMapper.ToJson(spec),
             State = JobState.Queued,
             CreatedAt = Now(),
         };
 
-        db.Jobs.Add(job);
-        AddEvent(db, job, new JobEvent { StateChanged = new StateChange { State = JobState.Queued } });
-        await db.SaveChangesAsync(cancellationToken);
-        return job;
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            db.Jobs.Add(job);
+            AddEvent(db, job, new JobEvent { StateChanged = new StateChange { State = JobState.Queued } });
+            await db.SaveChangesAsync(cancellationToken);
+            return (job, true);
+        }
+        catch (DbUpdateException error) when (job.RequestId is not null && error.InnerException is Npgsql.PostgresException { SqlState: "23505" })
+        {
+            return (await FindRetriedAsync(spec, ownerKeyId, job.RequestId, cancellationToken), false);
+        }
+    }
+
+    private async Task<JobRecord> FindRetriedAsync(JobSpec spec, Guid? ownerKeyId, string requestId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var existing = await db.Jobs.AsNoTracking().SingleAsync(j => j.OwnerKeyId == ownerKeyId && j.RequestId == requestId, cancellationToken);
+
+        // Compared as messages: jsonb does not keep the formatting the spec was stored with.
+        return JobMapper.FromJson<JobSpec>(existing.SpecJson).Equals(spec)
+            ? existing
+            : throw new RequestIdConflictException(requestId, existing.Id);
     }
 
     public async Task SetQueueJobIdAsync(Guid jobId, string queueJobId, CancellationToken cancellationToken)
@@ -77,17 +112,23 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task<JobRecord?> FindAsync(Guid jobId, CancellationToken cancellationToken)
+    public Task<JobRecord?> FindAsync(Guid jobId, CancellationToken cancellationToken) => FindAsync(jobId, ownerKeyId: null, cancellationToken);
+
+    /// <summary>Returns the job when it exists and, if <paramref name="ownerKeyId"/> is given, belongs to that key.</summary>
+    public async Task<JobRecord?> FindAsync(Guid jobId, Guid? ownerKeyId, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
+        return await Owned(db.Jobs.AsNoTracking(), ownerKeyId).SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
     }
 
-    /// <summary>Lists jobs newest first, skipping <paramref name="offset"/> of them.</summary>
-    public async Task<IReadOnlyList<JobRecord>> ListAsync(JobState? state, int offset, int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<JobRecord>> ListAsync(JobState? state, int offset, int limit, CancellationToken cancellationToken) =>
+        ListAsync(state, ownerKeyId: null, offset, limit, cancellationToken);
+
+    /// <summary>Lists jobs newest first, skipping <paramref name="offset"/> of them; only the owner's when one is given.</summary>
+    public async Task<IReadOnlyList<JobRecord>> ListAsync(JobState? state, Guid? ownerKeyId, int offset, int limit, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var query = db.Jobs.AsNoTracking();
+        var query = Owned(db.Jobs.AsNoTracking(), ownerKeyId);
 
         if (state is { } wanted)
         {
@@ -102,11 +143,18 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
     /// Cancels a queued job at once, or asks the worker of a running one to stop; the worker then records
     /// the cancellation. A finished job is left as it is.
     /// </summary>
-    public async Task<(CancelOutcome Outcome, JobRecord? Job)> CancelAsync(Guid jobId, CancellationToken cancellationToken)
+    public Task<(CancelOutcome Outcome, JobRecord? Job)> CancelAsync(Guid jobId, CancellationToken cancellationToken) =>
+        CancelAsync(jobId, ownerKeyId: null, cancellationToken);
+
+    public async Task<(CancelOutcome Outcome, JobRecord? Job)> CancelAsync(Guid jobId, Guid? ownerKeyId, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var job = await LockJobAsync(db, jobId, cancellationToken);
+        if (ownerKeyId is not null && job?.OwnerKeyId != ownerKeyId)
+        {
+            job = null;
+        }
 
         var outcome = job?.State switch
         {
@@ -393,6 +441,9 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
             CreatedAt = jobEvent.Time.ToDateTime(),
         });
     }
+
+    private static IQueryable<JobRecord> Owned(IQueryable<JobRecord> jobs, Guid? ownerKeyId) =>
+        ownerKeyId is { } owner ? jobs.Where(j => j.OwnerKeyId == owner) : jobs;
 
     private static Task<JobRecord?> LockJobAsync(TrainingDbContext db, Guid jobId, CancellationToken cancellationToken) =>
         db.Jobs.FromSql($"SELECT * FROM jobs WHERE id = {jobId} FOR UPDATE").AsTracking().SingleOrDefaultAsync(cancellationToken);

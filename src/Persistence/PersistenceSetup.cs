@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -23,7 +24,16 @@ public static class PersistenceSetup
         services.AddPooledDbContextFactory<TrainingDbContext>(options => Configure(options, connectionString));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<JobStore>();
+        services.AddSingleton<ApiKeyStore>();
         return services;
+    }
+
+    /// <summary>An API key store outside dependency injection, for the key commands.</summary>
+    public static ApiKeyStore CreateApiKeyStore(string connectionString)
+    {
+        var options = new DbContextOptionsBuilder<TrainingDbContext>();
+        Configure(options, connectionString);
+        return new ApiKeyStore(new PooledDbContextFactory<TrainingDbContext>(options.Options), TimeProvider.System);
     }
 
     /// <summary>

@@ -20,6 +20,8 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
 
     public DbSet<CheckpointRecord> Checkpoints => Set<CheckpointRecord>();
 
+    public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<JobRecord>(job =>
@@ -32,6 +34,20 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
             job.Property(j => j.Name).HasMaxLength(200);
             job.HasIndex(j => new { j.CreatedAt, j.Id });
             job.HasIndex(j => new { j.State, j.CreatedAt });
+            job.HasIndex(j => new { j.OwnerKeyId, j.CreatedAt });
+            job.Property(j => j.RequestId).HasMaxLength(128);
+
+            // NULLS NOT DISTINCT makes request ids unique among jobs without an owner too (PostgreSQL 15+).
+            job.HasIndex(j => new { j.OwnerKeyId, j.RequestId }).IsUnique().AreNullsDistinct(false).HasFilter("request_id IS NOT NULL");
+        });
+
+        modelBuilder.Entity<ApiKeyRecord>(key =>
+        {
+            key.HasKey(k => k.Id);
+            key.Property(k => k.Name).HasMaxLength(100);
+            key.Property(k => k.Prefix).HasMaxLength(16);
+            key.Property(k => k.Hash).HasMaxLength(64);
+            key.HasIndex(k => k.Hash).IsUnique();
         });
 
         modelBuilder.Entity<RunRecord>(run =>

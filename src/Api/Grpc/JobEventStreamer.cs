@@ -15,9 +15,9 @@ internal sealed class JobEventStreamer(JobStore store)
     // Workers flush metrics about twice a second, so polling faster than this would mostly find nothing.
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
-    public async Task StreamAsync(Guid jobId, long afterSequence, IServerStreamWriter<JobEvent> stream, CancellationToken cancellationToken)
+    public async Task StreamAsync(Guid jobId, Guid? owner, long afterSequence, IServerStreamWriter<JobEvent> stream, CancellationToken cancellationToken)
     {
-        var job = await store.FindAsync(jobId, cancellationToken) ?? throw RpcErrors.NotFound(jobId.ToString());
+        var job = await store.FindAsync(jobId, owner, cancellationToken) ?? throw RpcErrors.NotFound(jobId.ToString());
         var lastSequence = afterSequence;
 
         while (!cancellationToken.IsCancellationRequested)

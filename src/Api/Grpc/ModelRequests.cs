@@ -13,9 +13,9 @@ internal sealed class ModelRequests(JobStore store)
     public const int MaxPredictRows = 10_000;
 
     /// <summary>Returns the model of a succeeded job, or throws NotFound or FailedPrecondition as a client needs to know.</summary>
-    public async Task<ModelRecord> FindSucceededModelAsync(Guid jobId, string shownId, CancellationToken cancellationToken)
+    public async Task<ModelRecord> FindSucceededModelAsync(Guid jobId, string shownId, Guid? owner, CancellationToken cancellationToken)
     {
-        var job = await store.FindAsync(jobId, cancellationToken) ?? throw RpcErrors.NotFound(shownId);
+        var job = await store.FindAsync(jobId, owner, cancellationToken) ?? throw RpcErrors.NotFound(shownId);
 
         if (job.State != JobState.Succeeded)
         {

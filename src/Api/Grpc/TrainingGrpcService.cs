@@ -3,6 +3,7 @@ using Grpc.Core;
 using Hangfire;
 using Hangfire.States;
 using Training.V1;
+using TrainingService.Api.Auth;
 using TrainingService.Core.Specs;
 using TrainingService.Core.Training;
 using TrainingService.Persistence;
@@ -38,15 +39,22 @@ internal sealed class TrainingGrpcService(
             throw RpcErrors.InvalidArgument($"The job spec is invalid: {violations.Count} field violation(s), first {violations[0].Field}: {violations[0].Description}", violations);
         }
 
-        var job = await store.CreateAsync(request.Spec, context.CancellationToken);
-        await EnqueueAsync(job.Id, job.Name, context.CancellationToken);
+        ValidateRequestId(request.RequestId);
+        var owner = ApiKeyInterceptor.CallerKeyId(context);
+        var (job, created) = await CreateAsync(request, owner, context.CancellationToken);
+
+        if (created)
+        {
+            await EnqueueAsync(job.Id, job.Name, context.CancellationToken);
+        }
+
         return JobMapper.ToJob((await store.FindAsync(job.Id, context.CancellationToken))!);
     }
 
     public override async Task<Job> GetJob(GetJobRequest request, ServerCallContext context)
     {
         var jobId = ParseJobId(request.JobId);
-        var job = await store.FindAsync(jobId, context.CancellationToken) ?? throw RpcErrors.NotFound(request.JobId);
+        var job = await store.FindAsync(jobId, ApiKeyInterceptor.CallerKeyId(context), context.CancellationToken) ?? throw RpcErrors.NotFound(request.JobId);
         return JobMapper.ToJob(job);
     }
 
@@ -66,7 +74,7 @@ internal sealed class TrainingGrpcService(
 
         var offset = PageToken.Parse(request.PageToken);
         var state = request.State == JobState.Unspecified ? (JobState?)null : request.State;
-        var jobs = await store.ListAsync(state, offset, pageSize + 1, context.CancellationToken);
+        var jobs = await store.ListAsync(state, ApiKeyInterceptor.CallerKeyId(context), offset, pageSize + 1, context.CancellationToken);
 
         var response = new ListJobsResponse();
         response.Jobs.AddRange(jobs.Take(pageSize).Select(JobMapper.ToJob));
@@ -77,7 +85,7 @@ internal sealed class TrainingGrpcService(
     public override async Task<Job> CancelJob(CancelJobRequest request, ServerCallContext context)
     {
         var jobId = ParseJobId(request.JobId);
-        var (outcome, job) = await store.CancelAsync(jobId, context.CancellationToken);
+        var (outcome, job) = await store.CancelAsync(jobId, ApiKeyInterceptor.CallerKeyId(context), context.CancellationToken);
         logger.JobCancel(jobId, outcome.ToString());
 
         switch (outcome)
@@ -104,7 +112,7 @@ internal sealed class TrainingGrpcService(
             throw RpcErrors.InvalidField("after_sequence", $"is {request.AfterSequence}; it must be 0 or more");
         }
 
-        return streamer.StreamAsync(jobId, request.AfterSequence, responseStream, context.CancellationToken);
+        return streamer.StreamAsync(jobId, ApiKeyInterceptor.CallerKeyId(context), request.AfterSequence, responseStream, context.CancellationToken);
     }
 
     public override async Task<GetMetricsResponse> GetMetrics(GetMetricsRequest request, ServerCallContext context)
@@ -122,7 +130,7 @@ internal sealed class TrainingGrpcService(
             throw RpcErrors.InvalidField("after_step", $"is {request.AfterStep}; it must be 0 or more");
         }
 
-        _ = await store.FindAsync(jobId, context.CancellationToken) ?? throw RpcErrors.NotFound(request.JobId);
+        _ = await store.FindAsync(jobId, ApiKeyInterceptor.CallerKeyId(context), context.CancellationToken) ?? throw RpcErrors.NotFound(request.JobId);
         var (steps, epochs, layerNames) = await store.ReadMetricsAsync(jobId, request.AfterStep, maxSteps, context.CancellationToken);
 
         var response = new GetMetricsResponse { NextAfterStep = steps.Count == maxSteps ? steps[^1].Step : 0 };
@@ -133,7 +141,7 @@ internal sealed class TrainingGrpcService(
 
     public override async Task DownloadModel(DownloadModelRequest request, IServerStreamWriter<ModelChunk> responseStream, ServerCallContext context)
     {
-        var model = await models.FindSucceededModelAsync(ParseJobId(request.JobId), request.JobId, context.CancellationToken);
+        var model = await models.FindSucceededModelAsync(ParseJobId(request.JobId), request.JobId, ApiKeyInterceptor.CallerKeyId(context), context.CancellationToken);
 
         await responseStream.WriteAsync(new ModelChunk { Description = ModelRequests.Describe(model) }, context.CancellationToken);
         for (var offset = 0; offset < model.State.Length; offset += ModelChunkBytes)
@@ -146,13 +154,34 @@ internal sealed class TrainingGrpcService(
     public override async Task<PredictResponse> Predict(PredictRequest request, ServerCallContext context)
     {
         var jobId = ParseJobId(request.JobId);
-        var model = await models.FindSucceededModelAsync(jobId, request.JobId, context.CancellationToken);
+        var model = await models.FindSucceededModelAsync(jobId, request.JobId, ApiKeyInterceptor.CallerKeyId(context), context.CancellationToken);
         var spec = JobMapper.FromJson<JobSpec>(model.SpecJson);
         var rows = ModelRequests.ReadRows(request, spec);
 
         // Inference runs libtorch on the CPU; a pool thread keeps it off the request's synchronisation context.
         var (outputs, width) = await Task.Run(() => Predictor.Predict(spec, model.State, ModelRequests.ReadPreprocessing(model), rows), context.CancellationToken);
         return ModelRequests.ToResponse(spec, outputs, width);
+    }
+
+    private async Task<(Persistence.Entities.JobRecord Job, bool Created)> CreateAsync(SubmitJobRequest request, Guid? owner, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.CreateAsync(request.Spec, owner, request.RequestId, cancellationToken);
+        }
+        catch (RequestIdConflictException conflict)
+        {
+            throw new RpcException(new global::Grpc.Core.Status(StatusCode.AlreadyExists,
+                $"request_id '{request.RequestId}' was already used for job {conflict.ExistingJobId} with a different spec; use a new request_id for a new job."));
+        }
+    }
+
+    private static void ValidateRequestId(string requestId)
+    {
+        if (requestId.Length > 128 || requestId.Any(c => c is < ' ' or > '~'))
+        {
+            throw RpcErrors.InvalidField("request_id", "must be at most 128 printable ASCII characters; a UUID is a good choice");
+        }
     }
 
     private async Task EnqueueAsync(Guid jobId, string jobName, CancellationToken cancellationToken)

@@ -7,6 +7,12 @@ public sealed class JobRecord
 {
     public Guid Id { get; set; }
 
+    /// <summary>The API key that submitted the job and alone may see it; null when the API runs without keys.</summary>
+    public Guid? OwnerKeyId { get; set; }
+
+    /// <summary>The client's idempotency key for SubmitJob, unique per owner.</summary>
+    public string? RequestId { get; set; }
+
     public string Name { get; set; } = "";
 
     public string SpecJson { get; set; } = "";

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Microsoft.EntityFrameworkCore;
 using Training.V1;
@@ -29,7 +30,13 @@ public class ServiceFixture : IAsyncLifetime
 
     public string ConnectionString => _database!.ConnectionString;
 
+    /// <summary>A client that sends <see cref="ApiKey"/> on every call.</summary>
     public TrainingGrpc.TrainingServiceClient Client { get; private set; } = null!;
+
+    /// <summary>The API key the fixture created for its client.</summary>
+    public string ApiKey { get; private set; } = "";
+
+    public GrpcChannel Channel => _channel!;
 
     public async Task InitializeAsync()
     {
@@ -47,7 +54,8 @@ public class ServiceFixture : IAsyncLifetime
         StartWorker();
 
         _channel = GrpcChannel.ForAddress(GrpcUrl);
-        Client = new TrainingGrpc.TrainingServiceClient(_channel);
+        ApiKey = await CreateApiKeyAsync("tests");
+        Client = ClientWithKey(ApiKey);
     }
 
     /// <summary>Settings every worker of this fixture starts with, as environment variables.</summary>
@@ -64,6 +72,26 @@ public class ServiceFixture : IAsyncLifetime
         var worker = HostProcess.Start($"worker{_workers.Count}", RepositoryPaths.HostAssembly("Worker", "TrainingService.Worker.dll"), environment);
         _workers.Add(worker);
         return worker;
+    }
+
+    /// <summary>A client on the fixture's channel that sends <paramref name="apiKey"/>, or no key when it is null.</summary>
+    public TrainingGrpc.TrainingServiceClient ClientWithKey(string? apiKey) =>
+        apiKey is null
+            ? new TrainingGrpc.TrainingServiceClient(_channel)
+            : new TrainingGrpc.TrainingServiceClient(_channel!.Intercept(metadata =>
+            {
+                metadata.Add("x-api-key", apiKey);
+                return metadata;
+            }));
+
+    /// <summary>Creates a key with the API binary's own command, as an operator would, and returns it.</summary>
+    public async Task<string> CreateApiKeyAsync(string name)
+    {
+        await using var command = HostProcess.Start("keys", RepositoryPaths.HostAssembly("Api", "TrainingService.Api.dll"),
+            new Dictionary<string, string> { ["ConnectionStrings__Training"] = ConnectionString }, "keys", "create", name);
+        var exitCode = await command.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        var key = command.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(line => line.StartsWith("tsk_", StringComparison.Ordinal));
+        return exitCode == 0 && key is not null ? key.Trim() : throw new InvalidOperationException($"keys create exited {exitCode}:\n{command.Output}");
     }
 
     public TrainingDbContext CreateDbContext()

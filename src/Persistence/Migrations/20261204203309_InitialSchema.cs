@@ -12,10 +12,28 @@ namespace TrainingService.Persistence.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "api_keys",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    prefix = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    hash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    revoked_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_api_keys", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "jobs",
                 columns: table => new
                 {
                     id = table.Column<Guid>(type: "uuid", nullable: false),
+                    owner_key_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    request_id = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
                     name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
                     spec_json = table.Column<string>(type: "jsonb", nullable: false),
                     state = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
@@ -183,9 +201,28 @@ namespace TrainingService.Persistence.Migrations
                 });
 
             migrationBuilder.CreateIndex(
+                name: "ix_api_keys_hash",
+                table: "api_keys",
+                column: "hash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "ix_jobs_created_at_id",
                 table: "jobs",
                 columns: new[] { "created_at", "id" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_jobs_owner_key_id_created_at",
+                table: "jobs",
+                columns: new[] { "owner_key_id", "created_at" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_jobs_owner_key_id_request_id",
+                table: "jobs",
+                columns: new[] { "owner_key_id", "request_id" },
+                unique: true,
+                filter: "request_id IS NOT NULL")
+                .Annotation("Npgsql:NullsDistinct", false);
 
             migrationBuilder.CreateIndex(
                 name: "ix_jobs_state_created_at",
@@ -196,6 +233,9 @@ namespace TrainingService.Persistence.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "api_keys");
+
             migrationBuilder.DropTable(
                 name: "checkpoints");
 

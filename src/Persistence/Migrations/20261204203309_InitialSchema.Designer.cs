@@ -12,7 +12,7 @@ using TrainingService.Persistence;
 namespace TrainingService.Persistence.Migrations
 {
     [DbContext(typeof(TrainingDbContext))]
-    [Migration("20261204202738_InitialSchema")]
+    [Migration("20261204203309_InitialSchema")]
     partial class InitialSchema
     {
         /// <inheritdoc />
@@ -24,6 +24,49 @@ namespace TrainingService.Persistence.Migrations
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
+
+            modelBuilder.Entity("TrainingService.Persistence.Entities.ApiKeyRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("hash");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("prefix");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_api_keys");
+
+                    b.HasIndex("Hash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_api_keys_hash");
+
+                    b.ToTable("api_keys", (string)null);
+                });
 
             modelBuilder.Entity("TrainingService.Persistence.Entities.CheckpointRecord", b =>
                 {
@@ -191,9 +234,18 @@ namespace TrainingService.Persistence.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("name");
 
+                    b.Property<Guid?>("OwnerKeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("owner_key_id");
+
                     b.Property<string>("QueueJobId")
                         .HasColumnType("text")
                         .HasColumnName("queue_job_id");
+
+                    b.Property<string>("RequestId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("request_id");
 
                     b.Property<string>("ResultJson")
                         .HasColumnType("jsonb")
@@ -219,6 +271,16 @@ namespace TrainingService.Persistence.Migrations
 
                     b.HasIndex("CreatedAt", "Id")
                         .HasDatabaseName("ix_jobs_created_at_id");
+
+                    b.HasIndex("OwnerKeyId", "CreatedAt")
+                        .HasDatabaseName("ix_jobs_owner_key_id_created_at");
+
+                    b.HasIndex("OwnerKeyId", "RequestId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_jobs_owner_key_id_request_id")
+                        .HasFilter("request_id IS NOT NULL");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("OwnerKeyId", "RequestId"), false);
 
                     b.HasIndex("State", "CreatedAt")
                         .HasDatabaseName("ix_jobs_state_created_at");

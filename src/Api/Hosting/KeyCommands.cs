@@ -1,0 +1,52 @@
+using TrainingService.Persistence;
+
+namespace TrainingService.Api.Hosting;
+
+/// <summary>
+/// The "keys" commands of the API binary: create, list and revoke API keys directly in the database, so the
+/// first key needs no key to make.
+/// </summary>
+internal static class KeyCommands
+{
+    public const string Usage = """
+        Usage:
+          TrainingService.Api keys create NAME     create a key and print it; it is shown only this once
+          TrainingService.Api keys list            list keys: id, prefix, name, created, revoked
+          TrainingService.Api keys revoke ID|PREFIX
+        """;
+
+    public static async Task<int> RunAsync(string[] args, ApiKeyStore keys, TextWriter output, TextWriter error)
+    {
+        switch (args)
+        {
+            case ["keys", "create", var name] when !string.IsNullOrWhiteSpace(name) && name.Length <= 100:
+                var (key, record) = await keys.CreateAsync(name, CancellationToken.None);
+                output.WriteLine(key);
+                error.WriteLine($"Created API key {record.Id} ({record.Prefix}…) named '{record.Name}'. Store it now: only its hash is kept.");
+                return 0;
+
+            case ["keys", "list"]:
+                foreach (var entry in await keys.ListAsync(CancellationToken.None))
+                {
+                    var revoked = entry.RevokedAt is { } at ? $"revoked {at:u}" : "active";
+                    output.WriteLine($"{entry.Id}  {entry.Prefix}…  {entry.Name}  created {entry.CreatedAt:u}  {revoked}");
+                }
+
+                return 0;
+
+            case ["keys", "revoke", var idOrPrefix]:
+                if (await keys.RevokeAsync(idOrPrefix, CancellationToken.None))
+                {
+                    output.WriteLine($"Revoked {idOrPrefix}.");
+                    return 0;
+                }
+
+                error.WriteLine($"No active key has the id or prefix '{idOrPrefix}'.");
+                return 1;
+
+            default:
+                error.WriteLine(Usage);
+                return 2;
+        }
+    }
+}
