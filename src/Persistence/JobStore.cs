@@ -7,7 +7,8 @@ using TrainingService.Persistence.Entities;
 namespace TrainingService.Persistence;
 
 /// <summary>What a worker needs to run an attempt, read when the attempt starts.</summary>
-public sealed record AttemptStart(Guid JobId, int Attempt, JobSpec Spec);
+/// <param name="QueueWait">Time from the job's creation to this attempt's start, by the store's clock.</param>
+public sealed record AttemptStart(Guid JobId, int Attempt, JobSpec Spec, TimeSpan QueueWait);
 
 public enum CancelOutcome
 {
@@ -157,7 +158,7 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new AttemptStart(jobId, job.Attempt, spec);
+        return new AttemptStart(jobId, job.Attempt, spec, job.StartedAt.Value - job.CreatedAt);
     }
 
     public async Task<bool> IsCancelRequestedAsync(Guid jobId, CancellationToken cancellationToken)

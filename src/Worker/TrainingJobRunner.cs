@@ -7,6 +7,7 @@ using TrainingService.Core.Telemetry;
 using TrainingService.Core.Training;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Queue;
+using TrainingService.Worker.Telemetry;
 
 namespace TrainingService.Worker;
 
@@ -31,23 +32,21 @@ public sealed class TrainingJobRunner(
             return;
         }
 
-        logger.AttemptStarted(jobId, attempt.Attempt, WorkerName);
-        using var activity = instrumentation.ActivitySource.StartActivity("train job");
-        activity?.SetTag("job.id", jobId.ToString());
-        activity?.SetTag("job.name", attempt.Spec.Name);
-        activity?.SetTag("job.attempt", attempt.Attempt);
+        using var telemetry = AttemptTelemetry.Start(instrumentation, attempt);
+        logger.AttemptStarted(jobId, attempt.Attempt, WorkerName, telemetry.TraceId);
 
         try
         {
-            await RunAttemptAsync(attempt, cancellationToken);
+            await RunAttemptAsync(attempt, telemetry, cancellationToken);
         }
         catch (StaleAttemptException)
         {
+            telemetry.Supersede();
             logger.AttemptStale(jobId, attempt.Attempt);
         }
     }
 
-    private async Task RunAttemptAsync(AttemptStart attempt, CancellationToken shutdown)
+    private async Task RunAttemptAsync(AttemptStart attempt, AttemptTelemetry telemetry, CancellationToken shutdown)
     {
         var violations = JobSpecValidator.Validate(attempt.Spec);
         if (violations.Count > 0)
@@ -55,6 +54,7 @@ public sealed class TrainingJobRunner(
             var reason = "Invalid spec: " + string.Join("; ", violations.Select(v => $"{v.Field} {v.Description}"));
             logger.JobInvalid(attempt.JobId, reason);
             await store.EndAsync(attempt.JobId, attempt.Attempt, JobState.Failed, reason, shutdown);
+            telemetry.Finish(JobState.Failed, reason);
             return;
         }
 
@@ -65,20 +65,24 @@ public sealed class TrainingJobRunner(
 
         try
         {
-            var result = await Task.Run(() => Train(attempt, recorder, training.Token), CancellationToken.None);
+            var result = await Task.Run(() => Train(attempt, new CompositeTrainingObserver(recorder, telemetry.Observer), training.Token), CancellationToken.None);
             await recorder.DrainAsync();
             await SucceedAsync(attempt, result);
+            telemetry.Finish(JobState.Succeeded);
         }
         catch (OperationCanceledException) when (userCancel.IsCancellationRequested)
         {
             await recorder.DrainAsync();
             logger.JobCancelled(attempt.JobId, attempt.Attempt);
-            await store.EndAsync(attempt.JobId, attempt.Attempt, JobState.Cancelled, $"Cancelled by request after step {recorder.LastStep}.", CancellationToken.None);
+            var reason = $"Cancelled by request after step {recorder.LastStep}.";
+            await store.EndAsync(attempt.JobId, attempt.Attempt, JobState.Cancelled, reason, CancellationToken.None);
+            telemetry.Finish(JobState.Cancelled, reason);
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
             // Rethrown so that Hangfire requeues the job; the next attempt starts it again.
             logger.JobInterrupted(attempt.JobId, attempt.Attempt);
+            telemetry.Interrupt();
             throw;
         }
         catch (TrainingDivergedException diverged)
@@ -86,12 +90,15 @@ public sealed class TrainingJobRunner(
             await recorder.DrainAsync();
             logger.JobDiverged(attempt.JobId, attempt.Attempt, diverged.Step, diverged.Message);
             await store.EndAsync(attempt.JobId, attempt.Attempt, JobState.Failed, diverged.Message, CancellationToken.None);
+            telemetry.Finish(JobState.Failed, diverged.Message);
         }
         catch (TrainingFailedException failed)
         {
             await recorder.DrainAsync();
             logger.JobFailed(failed.InnerException!, attempt.JobId, attempt.Attempt);
-            await store.EndAsync(attempt.JobId, attempt.Attempt, JobState.Failed, $"Training failed: {failed.Message}", CancellationToken.None);
+            var reason = $"Training failed: {failed.Message}";
+            await store.EndAsync(attempt.JobId, attempt.Attempt, JobState.Failed, reason, CancellationToken.None);
+            telemetry.Finish(JobState.Failed, reason);
         }
         finally
         {
@@ -100,7 +107,7 @@ public sealed class TrainingJobRunner(
         }
     }
 
-    private TrainingResult Train(AttemptStart attempt, ProgressRecorder recorder, CancellationToken cancellationToken)
+    private static TrainingResult Train(AttemptStart attempt, ITrainingObserver observer, CancellationToken cancellationToken)
     {
         try
         {
@@ -113,8 +120,7 @@ public sealed class TrainingJobRunner(
                 splits = Standardizer.Apply(splits);
             }
 
-            var telemetry = new TelemetryObserver(instrumentation, attempt.JobId.ToString(), spec.Name);
-            return Trainer.Train(spec, splits, new CompositeTrainingObserver(recorder, telemetry), cancellationToken);
+            return Trainer.Train(spec, splits, observer, cancellationToken);
         }
         catch (Exception exception) when (exception is not (OperationCanceledException or TrainingDivergedException))
         {

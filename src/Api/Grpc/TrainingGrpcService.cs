@@ -3,6 +3,7 @@ using Hangfire;
 using Hangfire.States;
 using Training.V1;
 using TrainingService.Core.Specs;
+using TrainingService.Core.Telemetry;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Queue;
 using TrainingGrpc = Training.V1.TrainingService;
@@ -14,6 +15,7 @@ internal sealed class TrainingGrpcService(
     JobStore store,
     IBackgroundJobClient queue,
     JobEventStreamer streamer,
+    TrainingInstrumentation instrumentation,
     ILogger<TrainingGrpcService> logger) : TrainingGrpc.TrainingServiceBase
 {
     private const int DefaultPageSize = 50;
@@ -81,8 +83,13 @@ internal sealed class TrainingGrpcService(
             case CancelOutcome.AlreadyFinished:
                 throw RpcErrors.FailedPrecondition(
                     $"Job {jobId} already ended as {job!.State.ToString().ToUpperInvariant()}; only queued or running jobs can be cancelled.");
-            case CancelOutcome.Cancelled when job!.QueueJobId is { } queueJobId:
-                queue.Delete(queueJobId);
+            case CancelOutcome.Cancelled:
+                instrumentation.RecordFinished(JobState.Cancelled, duration: null);
+                if (job!.QueueJobId is { } queueJobId)
+                {
+                    queue.Delete(queueJobId);
+                }
+
                 break;
         }
 
@@ -113,10 +120,12 @@ internal sealed class TrainingGrpcService(
         {
             logger.EnqueueFailed(exception, jobId);
             await store.FailUnqueuedAsync(jobId, "The job could not be queued; submit it again.", CancellationToken.None);
+            instrumentation.RecordFinished(JobState.Failed, duration: null);
             throw RpcErrors.Unavailable($"Job {jobId} was stored but could not be queued; submit it again.");
         }
 
         await store.SetQueueJobIdAsync(jobId, queueJobId, cancellationToken);
+        instrumentation.RecordSubmitted();
         logger.JobSubmitted(jobId, jobName, queueJobId);
     }
 
