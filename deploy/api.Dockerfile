@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The gRPC API with the Hangfire dashboard. Build from the repository root:
+# The gRPC API with the Hangfire dashboard and the Prometheus endpoint. Build from the repository root:
 #   docker build -f deploy/api.Dockerfile -t trainingservice-api .
 # Both stages use the Ubuntu 24.04 (noble) images, so the libstdc++ that the build stage checks before
 # patching TorchSharp's native wrapper is the one that the runtime stage loads.

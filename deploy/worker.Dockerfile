@@ -25,4 +25,6 @@ WORKDIR /app
 # Copied as published, so a patched libLibTorchSharp.so keeps its compat library beside it.
 COPY --from=build /app ./
 USER $APP_UID
+# The Prometheus endpoint, served only when TRAINING_METRICS_URL is set, such as to http://0.0.0.0:9464.
+EXPOSE 9464
 ENTRYPOINT ["dotnet", "TrainingService.Worker.dll"]

@@ -6,7 +6,8 @@
 #
 # The build runs build/torchsharp-compat/patch-torchsharp.sh on TorchSharp's native wrapper, which needs
 # g++, patchelf and binutils (objdump). postgresql-15 provides the server that test.sh and run.sh start,
-# and run.sh polls the API's health endpoint with curl. Prints nothing when every package is present.
+# and run.sh polls the API's health endpoint with curl. The telemetry test runs Debian's prometheus as a
+# plain process. Prints nothing when every package is present.
 
 # Prints the packages among the arguments that dpkg does not list as installed.
 missing_apt_packages() {
@@ -38,6 +39,15 @@ ensure_apt_packages() {
         echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
     fi
 
+    # Debian's prometheus starts a system service on port 9090 when installed. The test runs its own
+    # Prometheus, so a policy-rc.d that denies every start is put in place for the install unless one exists.
+    local temporary_policy=
+    if [[ " $* " == *" prometheus "* ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+        temporary_policy=/usr/sbin/policy-rc.d
+    fi
+
     echo "prerequisites: installing $*" >&2
     local log status=0
     log=$(mktemp)
@@ -49,6 +59,13 @@ ensure_apt_packages() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
             -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" >>"$log" 2>&1 || status=$?
     fi
+    if [ -n "$temporary_policy" ]; then
+        rm -f "$temporary_policy"
+    fi
+    # Where systemd runs, the unit would start at the next boot, so it is stopped and disabled.
+    if [[ " $* " == *" prometheus "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+        systemctl disable --now prometheus.service >>"$log" 2>&1 || true
+    fi
     if [ "$status" -ne 0 ]; then
         cat "$log" >&2
         echo "prerequisites: apt-get failed with exit code $status while installing $*" >&2
@@ -59,5 +76,5 @@ ensure_apt_packages() {
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     set -euo pipefail
-    ensure_apt_packages g++ patchelf binutils postgresql-15 curl
+    ensure_apt_packages g++ patchelf binutils postgresql-15 curl prometheus
 fi

@@ -15,9 +15,12 @@ internal static partial class ApiLog
     [LoggerMessage(4, LogLevel.Error, "Job {JobId} was stored but could not be queued; it is marked failed")]
     public static partial void EnqueueFailed(this ILogger logger, Exception exception, Guid jobId);
 
-    [LoggerMessage(5, LogLevel.Information, "API listening: gRPC on {GrpcUrl}, HTTP (health, Hangfire dashboard) on {HttpUrl}")]
+    [LoggerMessage(5, LogLevel.Information, "API listening: gRPC on {GrpcUrl}, HTTP (health, Prometheus metrics, Hangfire dashboard) on {HttpUrl}")]
     public static partial void Listening(this ILogger logger, string grpcUrl, string httpUrl);
 
     [LoggerMessage(6, LogLevel.Information, "Database migrations applied")]
     public static partial void Migrated(this ILogger logger);
+
+    [LoggerMessage(7, LogLevel.Warning, "Counting queued and running jobs for the queue metrics failed; they report no value until a count succeeds")]
+    public static partial void QueueCountFailed(this ILogger logger, Exception exception);
 }

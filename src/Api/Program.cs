@@ -1,14 +1,10 @@
 using Hangfire;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Npgsql;
-using OpenTelemetry;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 using TrainingService.Api;
 using TrainingService.Api.Auth;
 using TrainingService.Api.Grpc;
 using TrainingService.Api.Hosting;
+using TrainingService.Api.Telemetry;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Queue;
 
@@ -64,16 +60,11 @@ builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql");
 builder.Services.AddTrainingPersistence(connectionString);
 builder.Services.AddSingleton<JobEventStreamer>();
 builder.Services.AddSingleton<ModelRequests>();
-builder.Services.AddHangfire(configuration => configuration.UseTrainingQueue(connectionString));
-
-var telemetry = builder.Services.AddOpenTelemetry()
-    .ConfigureResource(resource => resource.AddService("training-api"))
-    .WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation())
-    .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddNpgsql());
-if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-{
-    telemetry.UseOtlpExporter();
-}
+builder.Services.AddSingleton<JobDisplayNames>();
+builder.AddApiTelemetry();
+builder.Services.AddHangfire((services, configuration) => configuration
+    .UseTrainingQueue(connectionString)
+    .UseFilter(services.GetRequiredService<TraceContextClientFilter>()));
 
 var app = builder.Build();
 
@@ -87,11 +78,13 @@ app.MapGrpcService<TrainingGrpcService>();
 app.MapGrpcHealthChecksService();
 app.MapGrpcReflectionService();
 app.MapHealthChecks("/healthz");
+app.MapApiTelemetry();
 app.MapHangfireDashboard("/hangfire", new DashboardOptions
 {
     IsReadOnlyFunc = _ => true,
     AsyncAuthorization = [app.Services.GetRequiredService<DashboardAuthorization>()],
     DisplayStorageConnectionString = false,
+    DisplayNameFunc = app.Services.GetRequiredService<JobDisplayNames>().Format,
 });
 
 app.Logger.Listening(grpcUrl, httpUrl);

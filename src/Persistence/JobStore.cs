@@ -10,8 +10,8 @@ namespace TrainingService.Persistence;
 
 /// <summary>What a worker needs to run an attempt, read when the attempt starts.</summary>
 /// <param name="Checkpoint">The checkpoint to resume from, or null to train from the beginning.</param>
-/// <param name="CreatedAt">When the job was submitted, for the time it waited in the queue.</param>
-public sealed record AttemptStart(Guid JobId, int Attempt, JobSpec Spec, byte[]? Checkpoint, long CheckpointStep, DateTime CreatedAt);
+/// <param name="QueueWait">Time from the job's creation to its first attempt's start, by the store's clock.</param>
+public sealed record AttemptStart(Guid JobId, int Attempt, JobSpec Spec, byte[]? Checkpoint, long CheckpointStep, TimeSpan QueueWait);
 
 /// <summary>Thrown when a request id is reused with a different spec by the same owner.</summary>
 public sealed class RequestIdConflictException(string requestId, Guid existingJobId)
@@ -220,7 +220,7 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new AttemptStart(jobId, job.Attempt, spec, checkpoint?.State, keptStep, job.CreatedAt);
+        return new AttemptStart(jobId, job.Attempt, spec, checkpoint?.State, keptStep, job.StartedAt.Value - job.CreatedAt);
     }
 
     /// <summary>Replaces the job's checkpoint with a newer one of the current attempt.</summary>

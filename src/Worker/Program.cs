@@ -1,15 +1,10 @@
 using Hangfire;
 using Microsoft.Extensions.Options;
-using Npgsql;
-using OpenTelemetry;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 using TorchSharp;
-using TrainingService.Core.Telemetry;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Queue;
 using TrainingService.Worker;
+using TrainingService.Worker.Telemetry;
 
 // Settings files sit beside the binaries, whatever folder the worker is started from.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -27,7 +22,7 @@ builder.Services.AddOptions<WorkerOptions>()
     .ValidateOnStart();
 
 builder.Services.AddTrainingPersistence(connectionString);
-builder.Services.AddSingleton<TrainingInstrumentation>();
+builder.AddWorkerTelemetry();
 builder.Services.AddScoped<ITrainingJobRunner, TrainingJobRunner>();
 var invisibilityTimeout = builder.Configuration.GetValue("Queue:InvisibilityTimeout", QueueSetup.DefaultInvisibilityTimeout);
 if (invisibilityTimeout < TimeSpan.FromSeconds(2))
@@ -36,7 +31,9 @@ if (invisibilityTimeout < TimeSpan.FromSeconds(2))
     return 2;
 }
 
-builder.Services.AddHangfire(configuration => configuration.UseTrainingQueue(connectionString, invisibilityTimeout));
+builder.Services.AddHangfire((services, configuration) => configuration
+    .UseTrainingQueue(connectionString, invisibilityTimeout)
+    .UseFilter(services.GetRequiredService<TraceContextServerFilter>()));
 builder.Services.AddHangfireServer((services, server) =>
 {
     var options = services.GetRequiredService<IOptions<WorkerOptions>>().Value;
@@ -44,15 +41,6 @@ builder.Services.AddHangfireServer((services, server) =>
     server.WorkerCount = options.Concurrency;
     server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
 });
-
-var telemetry = builder.Services.AddOpenTelemetry()
-    .ConfigureResource(resource => resource.AddService("training-worker"))
-    .WithMetrics(metrics => metrics.AddMeter(TrainingInstrumentation.MeterName))
-    .WithTracing(tracing => tracing.AddSource(TrainingInstrumentation.ActivitySourceName).AddNpgsql());
-if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-{
-    telemetry.UseOtlpExporter();
-}
 
 using var host = builder.Build();
 var workerOptions = host.Services.GetRequiredService<IOptions<WorkerOptions>>().Value;

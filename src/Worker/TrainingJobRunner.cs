@@ -6,6 +6,7 @@ using TrainingService.Core.Telemetry;
 using TrainingService.Core.Training;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Queue;
+using TrainingService.Worker.Telemetry;
 
 namespace TrainingService.Worker;
 
@@ -33,30 +34,28 @@ public sealed class TrainingJobRunner(
             return;
         }
 
-        logger.AttemptStarted(jobId, attempt.Attempt, WorkerName);
-        using var activity = instrumentation.ActivitySource.StartActivity("train job");
-        activity?.SetTag("job.id", jobId.ToString());
-        activity?.SetTag("job.name", attempt.Spec.Name);
-        activity?.SetTag("job.attempt", attempt.Attempt);
+        using var telemetry = AttemptTelemetry.Start(instrumentation, attempt);
+        logger.AttemptStarted(jobId, attempt.Attempt, WorkerName, telemetry.TraceId);
 
         try
         {
-            await RunAttemptAsync(attempt, cancellationToken);
+            await RunAttemptAsync(attempt, telemetry, cancellationToken);
         }
         catch (StaleAttemptException)
         {
+            telemetry.Supersede();
             logger.AttemptStale(jobId, attempt.Attempt);
         }
     }
 
-    private async Task RunAttemptAsync(AttemptStart attempt, CancellationToken shutdown)
+    private async Task RunAttemptAsync(AttemptStart attempt, AttemptTelemetry telemetry, CancellationToken shutdown)
     {
         var violations = JobSpecValidator.Validate(attempt.Spec);
         if (violations.Count > 0)
         {
             var reason = "Invalid spec: " + string.Join("; ", violations.Select(v => $"{v.Field} {v.Description}"));
             logger.JobInvalid(attempt.JobId, reason);
-            await EndAsync(attempt, JobState.Failed, reason);
+            await EndAsync(attempt, telemetry, JobState.Failed, reason);
             return;
         }
 
@@ -74,9 +73,11 @@ public sealed class TrainingJobRunner(
 
         try
         {
-            var result = await Task.Run(() => Train(attempt, resumeFrom, recorder, training.Token), CancellationToken.None);
+            var observer = new CompositeTrainingObserver(recorder, telemetry.Observer);
+            var result = await Task.Run(() => Train(attempt, resumeFrom, observer, recorder, training.Token), CancellationToken.None);
             await recorder.DrainAsync();
             await SucceedAsync(attempt, result);
+            telemetry.Finish(JobState.Succeeded);
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
@@ -88,33 +89,34 @@ public sealed class TrainingJobRunner(
             }
 
             logger.JobInterrupted(attempt.JobId, attempt.Attempt);
+            telemetry.Interrupt();
             throw;
         }
         catch (OperationCanceledException) when (userCancel.IsCancellationRequested)
         {
             await recorder.DrainAsync();
             logger.JobCancelled(attempt.JobId, attempt.Attempt);
-            await EndAsync(attempt, JobState.Cancelled, $"Cancelled by request after step {recorder.LastStep}.");
+            await EndAsync(attempt, telemetry, JobState.Cancelled, $"Cancelled by request after step {recorder.LastStep}.");
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
             await recorder.DrainAsync();
             var limit = attempt.Spec.Training.TimeoutSeconds;
             logger.JobTimedOut(attempt.JobId, attempt.Attempt, limit);
-            await EndAsync(attempt, JobState.Failed,
+            await EndAsync(attempt, telemetry, JobState.Failed,
                 $"Timed out: the job trained for its limit of {limit} s (training.timeout_seconds) and stopped after step {recorder.LastStep}.");
         }
         catch (TrainingDivergedException diverged)
         {
             await recorder.DrainAsync();
             logger.JobDiverged(attempt.JobId, attempt.Attempt, diverged.Step, diverged.Message);
-            await EndAsync(attempt, JobState.Failed, diverged.Message);
+            await EndAsync(attempt, telemetry, JobState.Failed, diverged.Message);
         }
         catch (TrainingFailedException failed)
         {
             await recorder.DrainAsync();
             logger.JobFailed(failed.InnerException!, attempt.JobId, attempt.Attempt);
-            await EndAsync(attempt, JobState.Failed, $"Training failed: {failed.Message}");
+            await EndAsync(attempt, telemetry, JobState.Failed, $"Training failed: {failed.Message}");
         }
         finally
         {
@@ -138,16 +140,14 @@ public sealed class TrainingJobRunner(
         return timeout;
     }
 
-    private TrainingResult Train(AttemptStart attempt, TrainingCheckpoint? resumeFrom, ProgressRecorder recorder, CancellationToken cancellationToken)
+    private TrainingResult Train(AttemptStart attempt, TrainingCheckpoint? resumeFrom, ITrainingObserver observer, ICheckpointSink checkpoints, CancellationToken cancellationToken)
     {
         try
         {
             var spec = attempt.Spec;
             var data = PreparedData.Prepare(spec);
-            var telemetry = new TelemetryObserver(instrumentation, attempt.JobId.ToString(), spec.Name);
             var policy = new CheckpointPolicy(options.Value.CheckpointEverySteps, options.Value.CheckpointInterval);
-            var observers = new CompositeTrainingObserver(recorder, telemetry);
-            return Trainer.Train(spec, data, observers, new CheckpointOptions(recorder, policy), resumeFrom, cancellationToken);
+            return Trainer.Train(spec, data, observer, new CheckpointOptions(checkpoints, policy), resumeFrom, cancellationToken);
         }
         catch (Exception exception) when (exception is not (OperationCanceledException or TrainingDivergedException))
         {
@@ -183,8 +183,11 @@ public sealed class TrainingJobRunner(
         logger.JobSucceeded(attempt.JobId, attempt.Attempt, jobResult.TestLoss, result.Steps, result.TrainSeconds);
     }
 
-    private Task EndAsync(AttemptStart attempt, JobState state, string reason) =>
-        StoreRetry.RunAsync(() => store.EndAsync(attempt.JobId, attempt.Attempt, state, reason, CancellationToken.None), logger, attempt.JobId);
+    private async Task EndAsync(AttemptStart attempt, AttemptTelemetry telemetry, JobState state, string reason)
+    {
+        await StoreRetry.RunAsync(() => store.EndAsync(attempt.JobId, attempt.Attempt, state, reason, CancellationToken.None), logger, attempt.JobId);
+        telemetry.Finish(state, reason);
+    }
 
     /// <summary>Polls the job's cancel flag until training ends, and cancels training when a client asked to.</summary>
     private async Task WatchForCancelAsync(Guid jobId, CancellationTokenSource userCancel, CancellationToken trainingEnded)

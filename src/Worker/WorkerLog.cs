@@ -3,8 +3,8 @@ namespace TrainingService.Worker;
 /// <summary>The worker's log events. Client mistakes and cancels log at Information, faults of ours at Error.</summary>
 internal static partial class WorkerLog
 {
-    [LoggerMessage(1, LogLevel.Information, "Job {JobId} attempt {Attempt} started on {WorkerName}")]
-    public static partial void AttemptStarted(this ILogger logger, Guid jobId, int attempt, string workerName);
+    [LoggerMessage(1, LogLevel.Information, "Job {JobId} attempt {Attempt} started on {WorkerName} in trace {TraceId}")]
+    public static partial void AttemptStarted(this ILogger logger, Guid jobId, int attempt, string workerName, string traceId);
 
     [LoggerMessage(2, LogLevel.Information, "Job {JobId} is finished or gone; skipping it")]
     public static partial void JobSkipped(this ILogger logger, Guid jobId);

@@ -7,8 +7,10 @@
 # Debian's docker-compose package (installed when missing) validates docker-compose.yml with
 # `docker-compose config -q`. A structural check in Python then checks that every service has an image or
 # a build, that every Dockerfile, build context, COPY or ADD source and mounted host path exists, and that
-# every YAML file under deploy/ and every dashboard parses. Prints one line per check and exits with 1
-# when any fails.
+# every YAML file under deploy/ and every dashboard parses. The telemetry checks then look at what
+# `docker compose up` relies on: the services and their start conditions, a scalable worker, Grafana's
+# anonymous viewing and datasource, the collector and Prometheus ports, and docs/telemetry.md listing every
+# dashboard panel with its query. Prints one line per check and exits with 1 when any fails.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -163,6 +165,77 @@ for path in dashboards:
         continue
     report(isinstance(dashboard.get("title"), str) and isinstance(dashboard.get("panels"), list),
            f"{path} parses as JSON and has a title and a panels list")
+
+# The telemetry stack of docker-compose.yml.
+for name in ("postgres", "api", "worker", "otel-collector", "prometheus", "grafana"):
+    report(name in services, f"docker-compose.yml has a service {name}")
+
+report("healthcheck" in (services.get("postgres") or {}), "service postgres has a health check")
+for name, service in services.items():
+    depends_on = service.get("depends_on") or {}
+    report(isinstance(depends_on, dict) and all(isinstance(d, dict) and "condition" in d for d in depends_on.values()),
+           f"service {name}: every depends_on entry has a condition")
+
+worker = services.get("worker") or {}
+report("container_name" not in worker and not worker.get("ports"),
+       "service worker has no container_name and no published ports, so --scale worker=N works")
+
+grafana_environment = (services.get("grafana") or {}).get("environment") or {}
+report(str(grafana_environment.get("GF_AUTH_ANONYMOUS_ENABLED", "")).lower() == "true",
+       "service grafana allows anonymous viewing")
+
+for name in ("api", "worker"):
+    environment = (services.get(name) or {}).get("environment") or {}
+    report(str(environment.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")).startswith("http://otel-collector:4317"),
+           f"service {name} exports OTLP to otel-collector:4317")
+
+with open("deploy/otel-collector.yaml", encoding="utf-8") as file:
+    collector = yaml.safe_load(file)
+collector_endpoint = (collector.get("exporters", {}).get("prometheus") or {}).get("endpoint", "")
+with open("deploy/prometheus.yml", encoding="utf-8") as file:
+    prometheus_config = yaml.safe_load(file)
+scrape_targets = [target for job in prometheus_config.get("scrape_configs") or []
+                  for static in job.get("static_configs") or [] for target in static.get("targets") or []]
+collector_port = collector_endpoint.rsplit(":", 1)[-1]
+report(f"otel-collector:{collector_port}" in scrape_targets,
+       f"deploy/prometheus.yml scrapes the collector's Prometheus exporter on port {collector_port or '(none)'}")
+
+datasource_uids = set()
+for path in glob.glob("deploy/grafana/provisioning/datasources/*.yaml"):
+    with open(path, encoding="utf-8") as file:
+        datasource_uids.update(d.get("uid") for d in (yaml.safe_load(file) or {}).get("datasources") or [])
+
+docs_path = "docs/telemetry.md"
+docs = open(docs_path, encoding="utf-8").read() if os.path.isfile(docs_path) else ""
+report(bool(docs), f"{docs_path} exists")
+dashboard_titles = set()
+
+
+def panel_list(panels):
+    for panel in panels:
+        yield panel
+        yield from panel_list(panel.get("panels") or [])
+
+
+for path in dashboards:
+    with open(path, encoding="utf-8") as file:
+        dashboard = json.load(file)
+    dashboard_titles.add(dashboard.get("title"))
+    for panel in panel_list(dashboard.get("panels") or []):
+        if panel.get("type") == "row":
+            continue
+        title = panel.get("title", "")
+        uid = (panel.get("datasource") or {}).get("uid")
+        report(uid in datasource_uids, f"{path}: panel '{title}' uses a provisioned datasource ({uid})")
+        targets = panel.get("targets") or []
+        report(bool(targets) and all(t.get("expr") for t in targets), f"{path}: panel '{title}' has a query in every target")
+        report(f"| {title} |" in docs, f"{docs_path} lists panel '{title}'")
+        for target in targets:
+            expr = target.get("expr", "")
+            report(f"`{expr}`" in docs, f"{docs_path} lists the query of '{title}' [{target.get('refId')}]")
+
+for title in ("Training", "Queue"):
+    report(title in dashboard_titles, f"deploy/grafana/dashboards has the {title} dashboard")
 
 sys.exit(1 if failures else 0)
 EOF

@@ -5,6 +5,7 @@ using Hangfire.States;
 using Training.V1;
 using TrainingService.Api.Auth;
 using TrainingService.Core.Specs;
+using TrainingService.Core.Telemetry;
 using TrainingService.Core.Training;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Queue;
@@ -18,6 +19,7 @@ internal sealed class TrainingGrpcService(
     IBackgroundJobClient queue,
     JobEventStreamer streamer,
     ModelRequests models,
+    TrainingInstrumentation instrumentation,
     ILogger<TrainingGrpcService> logger) : TrainingGrpc.TrainingServiceBase
 {
     private const int DefaultPageSize = 50;
@@ -95,8 +97,13 @@ internal sealed class TrainingGrpcService(
             case CancelOutcome.AlreadyFinished:
                 throw RpcErrors.FailedPrecondition(
                     $"Job {jobId} already ended as {job!.State.ToString().ToUpperInvariant()}; only queued or running jobs can be cancelled.");
-            case CancelOutcome.Cancelled when job!.QueueJobId is { } queueJobId:
-                queue.Delete(queueJobId);
+            case CancelOutcome.Cancelled:
+                instrumentation.RecordFinished(JobState.Cancelled, duration: null);
+                if (job!.QueueJobId is { } queueJobId)
+                {
+                    queue.Delete(queueJobId);
+                }
+
                 break;
         }
 
@@ -196,10 +203,12 @@ internal sealed class TrainingGrpcService(
         {
             logger.EnqueueFailed(exception, jobId);
             await store.FailUnqueuedAsync(jobId, "The job could not be queued; submit it again.", CancellationToken.None);
+            instrumentation.RecordFinished(JobState.Failed, duration: null);
             throw RpcErrors.Unavailable($"Job {jobId} was stored but could not be queued; submit it again.");
         }
 
         await store.SetQueueJobIdAsync(jobId, queueJobId, cancellationToken);
+        instrumentation.RecordSubmitted();
         logger.JobSubmitted(jobId, jobName, queueJobId);
     }
 

@@ -14,7 +14,8 @@ public interface ITrainingJobRunner
     /// as a lost database, throw and are retried; a shutdown rethrows its cancellation so Hangfire requeues.
     /// </summary>
     /// <param name="cancellationToken">Hangfire's shutdown token; enqueue with CancellationToken.None.</param>
+    // No JobDisplayName attribute here, because Hangfire 1.8 ignores DashboardOptions.DisplayNameFunc for a
+    // method that has one, and the API's DisplayNameFunc shows each job's name beside its id.
     [AutomaticRetry(Attempts = 3, DelaysInSeconds = [10, 30, 60], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
-    [JobDisplayName("Train job {0}")]
     Task RunAsync(Guid jobId, CancellationToken cancellationToken);
 }

@@ -38,16 +38,19 @@ public sealed class HostProcess : IAsyncDisposable
         }
     }
 
-    public static HostProcess Start(string name, string assemblyPath, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static HostProcess Start(string name, string assemblyPath, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        StartExecutable(name, "dotnet", Path.GetDirectoryName(assemblyPath)!, environment, [assemblyPath, .. arguments]);
+
+    /// <summary>Starts any program, such as Prometheus; <see cref="Start"/> runs a .NET host through dotnet with it.</summary>
+    public static HostProcess StartExecutable(string name, string fileName, string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var startInfo = new ProcessStartInfo("dotnet")
+        var startInfo = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(assemblyPath)!,
+            WorkingDirectory = workingDirectory,
         };
-        startInfo.ArgumentList.Add(assemblyPath);
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);

@@ -17,8 +17,16 @@ public class ServiceFixture : IAsyncLifetime
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
     private readonly List<HostProcess> _workers = [];
+    private readonly IReadOnlyDictionary<string, string>? _firstWorkerSettings;
     private TestDatabase? _database;
     private GrpcChannel? _channel;
+
+    public ServiceFixture()
+    {
+    }
+
+    /// <summary>Starts the first worker with extra environment settings. Internal, because xUnit needs one public constructor.</summary>
+    internal ServiceFixture(IReadOnlyDictionary<string, string> firstWorkerSettings) => _firstWorkerSettings = firstWorkerSettings;
 
     public HostProcess Api { get; private set; } = null!;
 
@@ -51,7 +59,7 @@ public class ServiceFixture : IAsyncLifetime
             ["TRAINING_HTTP_URL"] = HttpUrl,
         });
         await WaitUntilHealthyAsync();
-        StartWorker();
+        StartWorker(_firstWorkerSettings);
 
         _channel = GrpcChannel.ForAddress(GrpcUrl);
         ApiKey = await CreateApiKeyAsync("tests");
