@@ -69,9 +69,11 @@ public class TelemetryTests(TelemetryFixture telemetry)
     public async Task HangfireDashboard_SucceededJobs_ShowJobNameAndId()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var anonymous = await http.GetAsync($"{telemetry.Service.HttpUrl}/hangfire/jobs/succeeded");
 
-        var page = await http.GetStringAsync($"{telemetry.Service.HttpUrl}/hangfire/jobs/succeeded");
+        var page = await http.GetStringAsync($"{telemetry.Service.HttpUrl}/hangfire/jobs/succeeded?api_key={Uri.EscapeDataString(telemetry.Service.ApiKey)}");
 
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Contains($"Train job telemetry-first ({telemetry.FirstJob.Id})", page);
         Assert.Contains($"Train job telemetry-second ({telemetry.SecondJob.Id})", page);
     }
