@@ -23,4 +23,7 @@ internal static partial class ApiLog
 
     [LoggerMessage(7, LogLevel.Warning, "Counting queued and running jobs for the queue metrics failed; they report no value until a count succeeds")]
     public static partial void QueueCountFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Warning, "{Method} failed because PostgreSQL is unavailable; answered UNAVAILABLE")]
+    public static partial void DatabaseUnavailable(this ILogger logger, Exception exception, string method);
 }

@@ -45,12 +45,18 @@ builder.Services.AddOptions<AuthOptions>()
     .Bind(builder.Configuration.GetSection(AuthOptions.SectionName))
     .ValidateDataAnnotations()
     .ValidateOnStart();
+builder.Services.AddOptions<LimitsOptions>()
+    .Bind(builder.Configuration.GetSection(LimitsOptions.SectionName))
+    .ValidateDataAnnotations()
+    .ValidateOnStart();
+builder.Services.AddSingleton(services => services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LimitsOptions>>().Value.ToJobLimits());
 builder.Services.AddSingleton<ApiKeyAuthenticator>();
 builder.Services.AddSingleton<DashboardAuthorization>();
 builder.Services.AddGrpc(grpc =>
 {
     grpc.MaxReceiveMessageSize = 4 * 1024 * 1024;
     grpc.MaxSendMessageSize = 4 * 1024 * 1024;
+    grpc.Interceptors.Add<DatabaseUnavailableInterceptor>();
     grpc.Interceptors.Add<ApiKeyInterceptor>();
 });
 // Health is checked when asked, not from a cache that a background publisher fills every 30 s.

@@ -1,4 +1,4 @@
-using Npgsql;
+using TrainingService.Persistence;
 
 namespace TrainingService.Worker;
 
@@ -30,12 +30,5 @@ internal static class StoreRetry
         }
     }
 
-    /// <summary>Whether an error means the database could not be reached or answered, not that the write was wrong.</summary>
-    public static bool IsTransient(Exception exception) => exception switch
-    {
-        NpgsqlException npgsql => npgsql.IsTransient || npgsql is PostgresException { SqlState: "57P01" or "57P02" or "57P03" },
-        TimeoutException => true,
-        InvalidOperationException { InnerException: { } inner } => IsTransient(inner),
-        _ => exception.InnerException is { } inner && IsTransient(inner),
-    };
+    public static bool IsTransient(Exception exception) => DatabaseErrors.IsTransient(exception);
 }

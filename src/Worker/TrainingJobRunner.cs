@@ -50,7 +50,8 @@ public sealed class TrainingJobRunner(
 
     private async Task RunAttemptAsync(AttemptStart attempt, AttemptTelemetry telemetry, CancellationToken shutdown)
     {
-        var violations = JobSpecValidator.Validate(attempt.Spec);
+        // Resource limits were checked at submit, under the API's settings; here only what makes a spec runnable.
+        var violations = JobSpecValidator.Validate(attempt.Spec, JobLimits.None);
         if (violations.Count > 0)
         {
             var reason = "Invalid spec: " + string.Join("; ", violations.Select(v => $"{v.Field} {v.Description}"));

@@ -20,6 +20,7 @@ internal sealed class TrainingGrpcService(
     JobEventStreamer streamer,
     ModelRequests models,
     TrainingInstrumentation instrumentation,
+    JobLimits limits,
     ILogger<TrainingGrpcService> logger) : TrainingGrpc.TrainingServiceBase
 {
     private const int DefaultPageSize = 50;
@@ -31,7 +32,7 @@ internal sealed class TrainingGrpcService(
     public override async Task<Job> SubmitJob(SubmitJobRequest request, ServerCallContext context)
     {
         // Field paths start at the request message, so a spec field reads "spec.optimizer.learning_rate".
-        var violations = JobSpecValidator.Validate(request.Spec)
+        var violations = JobSpecValidator.Validate(request.Spec, limits)
             .Select(v => v.Field == "spec" ? v : v with { Field = "spec." + v.Field })
             .ToList();
 

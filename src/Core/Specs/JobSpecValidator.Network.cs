@@ -8,7 +8,7 @@ public static partial class JobSpecValidator
 {
     private const string LayerKinds = "dense, activation, dropout, swiglu, layer_norm";
 
-    private static void ValidateNetwork(JobSpec spec, DatasetInfo? dataset, LossKind? loss, ViolationList violations)
+    private static void ValidateNetwork(JobSpec spec, DatasetInfo? dataset, LossKind? loss, JobLimits limits, ViolationList violations)
     {
         var network = spec.Network;
         if (network is null || network.Layers.Count == 0)
@@ -17,9 +17,9 @@ public static partial class JobSpecValidator
             return;
         }
 
-        if (network.Layers.Count > MaxLayers)
+        if (network.Layers.Count > limits.MaxLayers)
         {
-            violations.Add("network.layers", $"has {network.Layers.Count} layers; the maximum is {MaxLayers}");
+            violations.Add("network.layers", $"has {network.Layers.Count} layers; the limit is {limits.MaxLayers}");
             return;
         }
 
@@ -131,11 +131,10 @@ public static partial class JobSpecValidator
         }
     }
 
-    /// <summary>Checks the output width against the task and counts the parameters, following the widths through the layers.</summary>
+    /// <summary>Checks the output width against the task, following the widths through the layers.</summary>
     private static void ValidateShape(NetworkSpec network, int lastProjection, DatasetInfo dataset, int outputWidth, ViolationList violations)
     {
         long width = dataset.FeatureCount;
-        long parameters = 0;
 
         for (var i = 0; i < network.Layers.Count; i++)
         {
@@ -143,17 +142,10 @@ public static partial class JobSpecValidator
             switch (layer.KindCase)
             {
                 case LayerSpec.KindOneofCase.Dense:
-                    var units = layer.Dense.Units == 0 ? outputWidth : layer.Dense.Units;
-                    parameters += (width + (layer.Dense.Bias || !layer.Dense.HasBias ? 1 : 0)) * units;
-                    width = units;
+                    width = layer.Dense.Units == 0 ? outputWidth : layer.Dense.Units;
                     break;
                 case LayerSpec.KindOneofCase.Swiglu:
-                    var gated = layer.Swiglu.Units == 0 ? outputWidth : layer.Swiglu.Units;
-                    parameters += 2 * (width + (layer.Swiglu.Bias || !layer.Swiglu.HasBias ? 1 : 0)) * gated;
-                    width = gated;
-                    break;
-                case LayerSpec.KindOneofCase.LayerNorm:
-                    parameters += 2 * width;
+                    width = layer.Swiglu.Units == 0 ? outputWidth : layer.Swiglu.Units;
                     break;
             }
 
@@ -164,11 +156,6 @@ public static partial class JobSpecValidator
                     $"is {width}, but the task needs {outputWidth} outputs for dataset '{dataset.Name}' (one per class for cross-entropy, " +
                     "1 for binary cross-entropy, one per target for regression); set it to that or to 0");
             }
-        }
-
-        if (parameters > MaxParameters)
-        {
-            violations.Add("network.layers", $"has {parameters} parameters; the maximum is {MaxParameters}");
         }
     }
 }

@@ -12,17 +12,18 @@ namespace TrainingService.Core.Specs;
 public static partial class JobSpecValidator
 {
     public const int MaxNameLength = 200;
-    public const int MaxLayers = 64;
     public const int MaxUnits = 65_536;
     public const int MaxEpochs = 1_000;
     public const int MaxSyntheticPoints = 100_000;
     public const double MaxLearningRate = 1e6;
-    public const long MaxParameters = 50_000_000;
     public const long MaxWarmupSteps = 10_000_000;
     public const long MaxTimeoutSeconds = 7 * 24 * 3600;
 
-    public static IReadOnlyList<FieldViolation> Validate(JobSpec? spec)
+    public static IReadOnlyList<FieldViolation> Validate(JobSpec? spec) => Validate(spec, JobLimits.Default);
+
+    public static IReadOnlyList<FieldViolation> Validate(JobSpec? spec, JobLimits limits)
     {
+        ArgumentNullException.ThrowIfNull(limits);
         var violations = new ViolationList();
 
         if (spec is null)
@@ -38,10 +39,16 @@ public static partial class JobSpecValidator
 
         var dataset = ValidateDataset(spec.Dataset, violations);
         var loss = ValidateLoss(spec.Training, dataset, violations);
-        ValidateNetwork(spec, dataset, loss, violations);
+        ValidateNetwork(spec, dataset, loss, limits, violations);
         ValidateOptimizer(spec.Optimizer, violations);
         ValidateRegularization(spec, violations);
-        ValidateTraining(spec, dataset, violations);
+        ValidateTraining(spec, dataset, limits, violations);
+
+        if (violations.Count == 0 && dataset is not null && loss is { } lossKind)
+        {
+            ValidateResources(spec, dataset, lossKind, limits, violations);
+        }
+
         return violations;
     }
 
@@ -134,7 +141,7 @@ public static partial class JobSpecValidator
         return loss;
     }
 
-    private static void ValidateTraining(JobSpec spec, DatasetInfo? dataset, ViolationList violations)
+    private static void ValidateTraining(JobSpec spec, DatasetInfo? dataset, JobLimits limits, ViolationList violations)
     {
         var training = spec.Training;
         if (training is null)
@@ -153,6 +160,29 @@ public static partial class JobSpecValidator
         else if (dataset is not null && TrainCount(spec.Dataset, dataset) is var count && training.BatchSize > count)
         {
             violations.Add("training.batch_size", $"is {training.BatchSize}, larger than the {count} examples of the training split");
+        }
+
+        if (dataset is not null && training.Epochs >= 1 && (long)training.Epochs * TrainCount(spec.Dataset, dataset) is var examples && examples > limits.MaxTrainingExamples)
+        {
+            violations.Add("training.epochs",
+                $"is {training.Epochs}, so the run would process {examples} examples ({training.Epochs} epochs of {TrainCount(spec.Dataset, dataset)}); the limit is {limits.MaxTrainingExamples}");
+        }
+    }
+
+    private static void ValidateResources(JobSpec spec, DatasetInfo dataset, LossKind loss, JobLimits limits, ViolationList violations)
+    {
+        var estimate = ResourceEstimate.For(spec, dataset, DatasetCatalog.ExampleCount(spec.Dataset, dataset), LossSelection.OutputWidth(loss, dataset));
+
+        if (estimate.Parameters > limits.MaxParameters)
+        {
+            violations.Add("network.layers", $"has {estimate.Parameters} parameters; the limit is {limits.MaxParameters}. Use fewer or narrower layers");
+        }
+        else if (estimate.MemoryBytes > limits.MaxEstimatedMemoryBytes)
+        {
+            violations.Add("network.layers",
+                $"needs an estimated {estimate.MemoryBytes >> 20} MiB ({estimate.ParameterBytes >> 20} MiB of weights, gradients and optimizer state, " +
+                $"{estimate.ActivationBytes >> 20} MiB of activations for a batch of {spec.Training.BatchSize}, {estimate.DatasetBytes >> 20} MiB of data); " +
+                $"the limit is {limits.MaxEstimatedMemoryBytes >> 20} MiB. Use narrower layers or a smaller training.batch_size");
         }
     }
 

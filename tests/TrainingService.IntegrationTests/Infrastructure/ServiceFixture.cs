@@ -46,9 +46,12 @@ public class ServiceFixture : IAsyncLifetime
 
     public GrpcChannel Channel => _channel!;
 
-    public async Task InitializeAsync()
+    /// <summary>The server the fixture's database lives on; null means the one TRAINING_TEST_POSTGRES names.</summary>
+    protected virtual string? ServerConnectionString => null;
+
+    public virtual async Task InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync();
+        _database = await TestDatabase.CreateAsync(ServerConnectionString);
         GrpcUrl = $"http://127.0.0.1:{HostProcess.FreePort()}";
         HttpUrl = $"http://127.0.0.1:{HostProcess.FreePort()}";
 
@@ -156,7 +159,7 @@ public class ServiceFixture : IAsyncLifetime
         throw new TimeoutException($"Job {jobId} did not reach: {what}.\n{Diagnostics()}");
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         _channel?.Dispose();
 

@@ -21,9 +21,9 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public string ConnectionString { get; }
 
-    public static async Task<TestDatabase> CreateAsync()
+    public static async Task<TestDatabase> CreateAsync(string? serverConnectionString = null)
     {
-        var server = Environment.GetEnvironmentVariable("TRAINING_TEST_POSTGRES");
+        var server = serverConnectionString ?? Environment.GetEnvironmentVariable("TRAINING_TEST_POSTGRES");
         if (string.IsNullOrWhiteSpace(server))
         {
             throw new InvalidOperationException(
