@@ -80,6 +80,7 @@ if (builder.Configuration.GetValue("Api:ApplyMigrations", true))
     app.Logger.Migrated();
 }
 
+app.UseMiddleware<MalformedRequestMiddleware>();
 app.MapGrpcService<TrainingGrpcService>();
 app.MapGrpcHealthChecksService();
 app.MapGrpcReflectionService();
