@@ -33,12 +33,13 @@ if (args.FirstOrDefault() == "keys")
 
 var grpcUrl = builder.Configuration["TRAINING_GRPC_URL"] ?? "http://127.0.0.1:5080";
 var httpUrl = builder.Configuration["TRAINING_HTTP_URL"] ?? "http://127.0.0.1:5081";
+var certificate = ListenAddress.LoadCertificate(builder.Configuration);
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     // gRPC needs HTTP/2, and over plain http Kestrel can only offer it on an HTTP/2-only endpoint, so health
     // checks and the Hangfire dashboard get an HTTP/1.1 endpoint of their own.
-    ListenAddress.Listen(kestrel, "TRAINING_GRPC_URL", grpcUrl, HttpProtocols.Http2);
-    ListenAddress.Listen(kestrel, "TRAINING_HTTP_URL", httpUrl, HttpProtocols.Http1);
+    ListenAddress.Listen(kestrel, "TRAINING_GRPC_URL", grpcUrl, HttpProtocols.Http2, certificate);
+    ListenAddress.Listen(kestrel, "TRAINING_HTTP_URL", httpUrl, HttpProtocols.Http1, certificate);
 });
 
 builder.Services.AddOptions<AuthOptions>()

@@ -24,7 +24,7 @@ public sealed class WorkerOptions
 
     /// <summary>How often a running job checks whether a client asked to cancel it.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
-    public TimeSpan CancelPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan CancelPollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>The least time between two step events that watching clients receive; every step is still stored.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
