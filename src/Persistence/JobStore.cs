@@ -140,7 +140,7 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
     }
 
     /// <summary>
-    /// Cancels a queued job at once, or asks the worker of a running one to stop; the worker then records
+    /// Cancels a queued job at once, or flags a running one for its worker to stop; the worker then records
     /// the cancellation. A finished job is left as it is.
     /// </summary>
     public Task<(CancelOutcome Outcome, JobRecord? Job)> CancelAsync(Guid jobId, CancellationToken cancellationToken) =>
@@ -181,7 +181,7 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
     /// <summary>
     /// Marks the job running under a new attempt. When an earlier attempt left a checkpoint, the metric history
     /// is cut back to the checkpoint's step in the same transaction, so the resumed attempt adds no duplicates
-    /// and leaves no gaps; without one, the history is cleared and training starts over. Returns null when the
+    /// and leaves no gaps. Without one, the history is cleared and training starts over. Returns null when the
     /// job is gone or already finished, so the worker skips it.
     /// </summary>
     public async Task<AttemptStart?> StartAttemptAsync(Guid jobId, string workerName, CancellationToken cancellationToken)

@@ -12,7 +12,7 @@ namespace TrainingService.Worker;
 
 /// <summary>
 /// Runs one job through the training core and records its progress and outcome. Every outcome of training
-/// ends the job in an explicit state; only a shutdown leaves it for Hangfire to requeue, and the next attempt
+/// ends the job in an explicit state. Only a shutdown leaves it for Hangfire to requeue, and the next attempt
 /// resumes from the last checkpoint.
 /// </summary>
 public sealed class TrainingJobRunner(

@@ -5,7 +5,7 @@ using TrainingService.Persistence;
 namespace TrainingService.Api.Grpc;
 
 /// <summary>
-/// Answers UNAVAILABLE, which clients retry, when a call fails because PostgreSQL is out of reach, instead
+/// Returns UNAVAILABLE, which clients retry, when a call fails because PostgreSQL is out of reach, instead
 /// of the INTERNAL status an unhandled exception would give. The connection pool reconnects by itself once the
 /// database is back.
 /// </summary>

@@ -6,7 +6,7 @@ using Training.V1;
 namespace TrainingService.Api.Grpc;
 
 /// <summary>
-/// Answers INVALID_ARGUMENT for a TrainingService call whose request is not valid protobuf of the method's
+/// Returns INVALID_ARGUMENT for a TrainingService call whose request is not valid protobuf of the method's
 /// request type. Without it, grpc-dotnet 2.85 fails such a call with UNKNOWN ("Exception was thrown by
 /// handler"), which reads as a fault of the server. Compressed messages are left to gRPC itself.
 /// </summary>

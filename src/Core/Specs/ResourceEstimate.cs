@@ -4,7 +4,7 @@ using TrainingService.Core.Datasets;
 namespace TrainingService.Core.Specs;
 
 /// <summary>
-/// A rough upper estimate of what a run holds in memory, in bytes of float32: weights, gradients and the
+/// A rough upper estimate of what a run keeps in memory, in bytes of float32: weights, gradients and the
 /// optimizer's per-weight state; forward values and their gradients for one batch; and the dataset's tensors
 /// beside its arrays. It leaves out libtorch's own workspace and the runtime, a few hundred MiB.
 /// </summary>
