@@ -74,7 +74,14 @@ public class ServiceFixture : IAsyncLifetime
 
     public HostProcess StartWorker(IReadOnlyDictionary<string, string>? settings = null)
     {
-        var environment = new Dictionary<string, string> { ["ConnectionStrings__Training"] = ConnectionString };
+        // Test classes run in parallel, each with its own workers. libtorch's OpenMP threads spin while they
+        // wait, so several workers with a thread per core each on a small machine slow one another by orders
+        // of magnitude; one thread each keeps them fair.
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Training"] = ConnectionString,
+            ["Worker__TorchThreads"] = "1",
+        };
         foreach (var (key, value) in WorkerSettings.Concat(settings ?? new Dictionary<string, string>()))
         {
             environment[key] = value;
@@ -141,10 +148,10 @@ public class ServiceFixture : IAsyncLifetime
     public string Diagnostics() =>
         string.Join("\n", new[] { Api }.Concat(_workers).Select(host => $"--- {host.Name} (exited: {host.HasExited}) ---\n{Tail(host.Output)}"));
 
-    /// <summary>Waits until the job reaches a state, failing with the hosts' output if it does not within a minute.</summary>
+    /// <summary>Waits until the job reaches a condition, failing with the hosts' output if it does not within three minutes.</summary>
     public async Task<Job> WaitForAsync(string jobId, Func<Job, bool> condition, string what)
     {
-        var deadline = DateTime.UtcNow.AddMinutes(1);
+        var deadline = DateTime.UtcNow.AddMinutes(3);
         while (DateTime.UtcNow < deadline)
         {
             var job = await Client.GetJobAsync(new GetJobRequest { JobId = jobId });
