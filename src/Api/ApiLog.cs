@@ -26,4 +26,10 @@ internal static partial class ApiLog
 
     [LoggerMessage(8, LogLevel.Warning, "{Method} failed because PostgreSQL is unavailable; answered UNAVAILABLE")]
     public static partial void DatabaseUnavailable(this ILogger logger, Exception exception, string method);
+
+    [LoggerMessage(9, LogLevel.Warning, "Job {JobId}, stored at {CreatedAt:u}, never reached the queue; enqueueing it now")]
+    public static partial void SweepingJob(this ILogger logger, Guid jobId, DateTime createdAt);
+
+    [LoggerMessage(10, LogLevel.Warning, "Looking for jobs that never reached the queue failed; trying again at the next sweep")]
+    public static partial void SweepFailed(this ILogger logger, Exception exception);
 }

@@ -4,6 +4,7 @@ using TrainingService.Api;
 using TrainingService.Api.Auth;
 using TrainingService.Api.Grpc;
 using TrainingService.Api.Hosting;
+using TrainingService.Api.Queueing;
 using TrainingService.Api.Telemetry;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Queue;
@@ -67,6 +68,12 @@ builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql");
 builder.Services.AddTrainingPersistence(connectionString);
 builder.Services.AddSingleton<JobEventStreamer>();
 builder.Services.AddSingleton<ModelRequests>();
+builder.Services.AddSingleton<JobQueue>();
+builder.Services.AddOptions<SweeperOptions>()
+    .Bind(builder.Configuration.GetSection(SweeperOptions.SectionName))
+    .ValidateDataAnnotations()
+    .ValidateOnStart();
+builder.Services.AddHostedService<UnqueuedJobSweeper>();
 builder.Services.AddSingleton<JobDisplayNames>();
 builder.AddApiTelemetry();
 builder.Services.AddHangfire((services, configuration) => configuration

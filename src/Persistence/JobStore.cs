@@ -89,6 +89,33 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
             : throw new RequestIdConflictException(requestId, existing.Id);
     }
 
+    /// <summary>The placeholder a process writes into queue_job_id while it creates the job's Hangfire job.</summary>
+    public const string QueueClaim = "claimed";
+
+    /// <summary>
+    /// Claims a job for enqueueing: succeeds only for a queued job that no process has enqueued or claimed, so
+    /// the submit path and the sweeper never both give it to Hangfire.
+    /// </summary>
+    public async Task<bool> ClaimForQueueAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var claimed = await db.Jobs
+            .Where(j => j.Id == jobId && j.QueueJobId == null && j.State == JobState.Queued)
+            .ExecuteUpdateAsync(update => update.SetProperty(j => j.QueueJobId, QueueClaim), cancellationToken);
+        return claimed == 1;
+    }
+
+    /// <summary>Returns queued jobs that no process has handed to Hangfire within <paramref name="olderThan"/> of their creation.</summary>
+    public async Task<IReadOnlyList<JobRecord>> FindUnqueuedAsync(TimeSpan olderThan, int limit, CancellationToken cancellationToken)
+    {
+        var before = Now() - olderThan;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking()
+            .Where(j => j.State == JobState.Queued && j.QueueJobId == null && j.CreatedAt < before)
+            .OrderBy(j => j.CreatedAt).Take(limit)
+            .ToListAsync(cancellationToken);
+    }
+
     public async Task SetQueueJobIdAsync(Guid jobId, string queueJobId, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);

@@ -1,7 +1,10 @@
 using Google.Rpc;
 using Grpc.Core;
 using Training.V1;
+using Microsoft.Extensions.DependencyInjection;
 using TrainingService.IntegrationTests.Infrastructure;
+using TrainingService.Persistence;
+using TrainingService.Persistence.Entities;
 
 namespace TrainingService.IntegrationTests;
 
@@ -41,6 +44,29 @@ public class ReliabilityTests(ServiceFixture service)
         Assert.Equal(JobState.Cancelled, cancelled.State);
         Assert.Equal(JobState.Cancelled, again.State);
         Assert.Equal(0, again.Attempt);
+    }
+
+    [Fact]
+    public async Task StoredJobNeverQueued_SweeperEnqueuesIt()
+    {
+        // A job stored without being handed to Hangfire, as when the API stops between the two.
+        var services = new ServiceCollection().AddTrainingPersistence(service.ConnectionString).BuildServiceProvider();
+        var store = services.GetRequiredService<JobStore>();
+        var orphan = await store.CreateAsync(Specs.Digits(epochs: 1, name: "orphan"), CancellationToken.None);
+
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        JobRecord? job;
+        do
+        {
+            await Task.Delay(250);
+            job = await store.FindAsync(orphan.Id, CancellationToken.None);
+        }
+        while (job!.State != JobState.Succeeded && DateTime.UtcNow < deadline);
+
+        Assert.Equal(JobState.Succeeded, job.State);
+        Assert.NotNull(job.QueueJobId);
+        Assert.Contains($"Job {orphan.Id}", service.Api.Output);
+        await services.DisposeAsync();
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using Hangfire;
 using Hangfire.States;
 using Training.V1;
 using TrainingService.Api.Auth;
+using TrainingService.Api.Queueing;
 using TrainingService.Core.Specs;
 using TrainingService.Core.Telemetry;
 using TrainingService.Core.Training;
@@ -17,6 +18,7 @@ namespace TrainingService.Api.Grpc;
 internal sealed class TrainingGrpcService(
     JobStore store,
     IBackgroundJobClient queue,
+    JobQueue jobQueue,
     JobEventStreamer streamer,
     ModelRequests models,
     TrainingInstrumentation instrumentation,
@@ -48,7 +50,7 @@ internal sealed class TrainingGrpcService(
 
         if (created)
         {
-            await EnqueueAsync(job.Id, job.Name, context.CancellationToken);
+            await jobQueue.EnqueueAsync(job.Id, job.Name, context.CancellationToken);
         }
 
         return JobMapper.ToJob((await store.FindAsync(job.Id, context.CancellationToken))!);
@@ -100,7 +102,7 @@ internal sealed class TrainingGrpcService(
                     $"Job {jobId} already ended as {job!.State.ToString().ToUpperInvariant()}; only queued or running jobs can be cancelled.");
             case CancelOutcome.Cancelled:
                 instrumentation.RecordFinished(JobState.Cancelled, duration: null);
-                if (job!.QueueJobId is { } queueJobId)
+                if (job!.QueueJobId is { } queueJobId && queueJobId != JobStore.QueueClaim)
                 {
                     queue.Delete(queueJobId);
                 }
@@ -190,27 +192,6 @@ internal sealed class TrainingGrpcService(
         {
             throw RpcErrors.InvalidField("request_id", "must be at most 128 printable ASCII characters; a UUID is a good choice");
         }
-    }
-
-    private async Task EnqueueAsync(Guid jobId, string jobName, CancellationToken cancellationToken)
-    {
-        string queueJobId;
-
-        try
-        {
-            queueJobId = queue.Create<ITrainingJobRunner>(runner => runner.RunAsync(jobId, CancellationToken.None), new EnqueuedState(QueueSetup.TrainingQueue));
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            logger.EnqueueFailed(exception, jobId);
-            await store.FailUnqueuedAsync(jobId, "The job could not be queued; submit it again.", CancellationToken.None);
-            instrumentation.RecordFinished(JobState.Failed, duration: null);
-            throw RpcErrors.Unavailable($"Job {jobId} was stored but could not be queued; submit it again.");
-        }
-
-        await store.SetQueueJobIdAsync(jobId, queueJobId, cancellationToken);
-        instrumentation.RecordSubmitted();
-        logger.JobSubmitted(jobId, jobName, queueJobId);
     }
 
     private static Guid ParseJobId(string jobId)

@@ -60,6 +60,8 @@ public class ServiceFixture : IAsyncLifetime
             ["ConnectionStrings__Training"] = ConnectionString,
             ["TRAINING_GRPC_URL"] = GrpcUrl,
             ["TRAINING_HTTP_URL"] = HttpUrl,
+            ["Queue__SweepAfter"] = "00:00:03",
+            ["Queue__SweepInterval"] = "00:00:00.500",
         });
         await WaitUntilHealthyAsync();
         StartWorker(_firstWorkerSettings);
