@@ -124,15 +124,7 @@ internal static class JobPrinter
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(jobs);
 
-        var rows = new List<string[]> { TableHeader };
-        rows.AddRange(jobs.Select(ToRow));
-
-        var widths = Enumerable.Range(0, rows[0].Length).Select(column => rows.Max(row => row[column].Length)).ToArray();
-        foreach (var row in rows)
-        {
-            var cells = row.Select((cell, column) => cell.PadRight(widths[column]));
-            output.WriteLine(string.Join("  ", cells).TrimEnd());
-        }
+        TextTable.Write(output, TableHeader, jobs.Select(ToRow));
     }
 
     public static int TotalEpochs(Job job) => job.Spec?.Training?.Epochs ?? 0;
