@@ -162,7 +162,7 @@ internal sealed class WatchDisplay
             parts.Add(Invariant($"{epoch} step {done}"));
         }
 
-        parts.Add(Invariant($"loss {step.Loss:F4}"));
+        parts.Add($"loss {JobPrinter.FormatValue(step.Loss)}");
         if (_epochs.Count > 0 && _epochs[^1].HasValidationAccuracy)
         {
             parts.Add(Invariant($"val acc {_epochs[^1].ValidationAccuracy:F4}"));

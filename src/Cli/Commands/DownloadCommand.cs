@@ -32,8 +32,10 @@ internal static class DownloadCommand
     private static Task<int> RunAsync(ParseResult result, string jobId, FileInfo output, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(result, jobId, async connection =>
         {
-            var descriptionFile = new FileInfo(output.FullName + ".json");
-            var partial = new FileInfo(output.FullName + ".partial");
+            var descriptionFile = output.FullName + ".json";
+
+            // The bytes go to a side file first, so an interrupted download never leaves a truncated model at --out.
+            var partial = output.FullName + ".partial";
             try
             {
                 var description = await SaveModelAsync(connection, jobId, partial, cancellationToken);
@@ -42,8 +44,8 @@ internal static class DownloadCommand
                     return ExitCodes.ServerError;
                 }
 
-                await File.WriteAllTextAsync(descriptionFile.FullName, DescriptionFormatter.Format(description) + Environment.NewLine, cancellationToken);
-                partial.MoveTo(output.FullName, overwrite: true);
+                await File.WriteAllTextAsync(descriptionFile, DescriptionFormatter.Format(description) + Environment.NewLine, cancellationToken);
+                File.Move(partial, output.FullName, overwrite: true);
                 Console.WriteLine($"wrote {description.SizeBytes} bytes of {description.Format} to {output}");
                 Console.WriteLine($"wrote the model description (format, spec and preprocessing) to {descriptionFile}");
                 return ExitCodes.Succeeded;
@@ -55,24 +57,23 @@ internal static class DownloadCommand
             }
             finally
             {
-                partial.Refresh();
-                if (partial.Exists)
+                if (File.Exists(partial))
                 {
-                    partial.Delete();
+                    File.Delete(partial);
                 }
             }
         }, cancellationToken);
 
-    /// <summary>Streams the model into <paramref name="file"/>.</summary>
+    /// <summary>Streams the model into the file at <paramref name="path"/>.</summary>
     /// <returns>The model's description, or null after printing why the stream was incomplete.</returns>
     private static async Task<ModelDescription?> SaveModelAsync(
-        ServerConnection connection, string jobId, FileInfo file, CancellationToken cancellationToken)
+        ServerConnection connection, string jobId, string path, CancellationToken cancellationToken)
     {
         using var call = connection.Client.DownloadModel(new DownloadModelRequest { JobId = jobId }, cancellationToken: cancellationToken);
         ModelDescription? description = null;
         long written = 0;
 
-        await using (var stream = file.Create())
+        await using (var stream = File.Create(path))
         {
             await foreach (var chunk in call.ResponseStream.ReadAllAsync(cancellationToken))
             {
