@@ -11,7 +11,7 @@ namespace TrainingService.IntegrationTests.Infrastructure;
 /// The whole service for end-to-end tests: a fresh database, the API and one worker as separate processes,
 /// and a gRPC client on a real HTTP/2 channel to the API.
 /// </summary>
-public sealed class ServiceFixture : IAsyncLifetime
+public sealed partial class ServiceFixture : IAsyncLifetime
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
@@ -37,18 +37,21 @@ public sealed class ServiceFixture : IAsyncLifetime
         GrpcUrl = $"http://127.0.0.1:{HostProcess.FreePort()}";
         HttpUrl = $"http://127.0.0.1:{HostProcess.FreePort()}";
 
-        Api = HostProcess.Start("api", RepositoryPaths.HostAssembly("Api", "TrainingService.Api.dll"), new Dictionary<string, string>
-        {
-            ["ConnectionStrings__Training"] = ConnectionString,
-            ["TRAINING_GRPC_URL"] = GrpcUrl,
-            ["TRAINING_HTTP_URL"] = HttpUrl,
-        });
+        Api = StartApi();
         await WaitUntilHealthyAsync();
         StartWorker();
 
         _channel = GrpcChannel.ForAddress(GrpcUrl);
         Client = new TrainingGrpc.TrainingServiceClient(_channel);
     }
+
+    private HostProcess StartApi() =>
+        HostProcess.Start("api", RepositoryPaths.HostAssembly("Api", "TrainingService.Api.dll"), new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Training"] = ConnectionString,
+            ["TRAINING_GRPC_URL"] = GrpcUrl,
+            ["TRAINING_HTTP_URL"] = HttpUrl,
+        });
 
     public HostProcess StartWorker(IReadOnlyDictionary<string, string>? settings = null)
     {
