@@ -21,11 +21,13 @@ internal enum LossScale
 internal static class TrainingChart
 {
     private const double AutoLogRange = 1e3;
+    private const int MaxLogLabels = 8;
+    private const int MaxEpochMarkers = 60;
 
     private static readonly ScottPlot.Palettes.Category10 JobColors = new();
 
     // Room on the right for legends whose job names JobSeries cuts to MaxNameLength characters.
-    private static readonly PixelPadding PanelPadding = new(left: 80, right: 330, bottom: 50, top: 40);
+    private static readonly PixelPadding PanelPadding = new(left: 80, right: 380, bottom: 50, top: 40);
 
     /// <summary>Renders the chart to a PNG or SVG file, chosen by the file's extension.</summary>
     public static void Save(IReadOnlyList<JobSeries> jobs, LossScale lossScale, string path, int width, int height)
@@ -64,13 +66,16 @@ internal static class TrainingChart
             plots.Add(gradients);
         }
 
-        // The same margins in every panel line up their data areas, whatever the width of each legend.
+        // The same margins and x range in every panel line up their data areas, whatever the width of each legend
+        // and however many epochs each job ran. Multiplot's SharedAxes does not apply when rendering to a file.
+        var lastEpoch = Math.Max(1, jobs.SelectMany(job => job.History.Epochs.Select(epoch => (double)epoch.Epoch))
+            .Concat(jobs.SelectMany(job => job.StepLoss().X)).DefaultIfEmpty(1).Max());
         foreach (var plot in plots)
         {
             plot.Layout.Fixed(PanelPadding);
+            plot.Axes.SetLimitsX(0, Math.Ceiling(lastEpoch));
         }
 
-        multiplot.SharedAxes.ShareX(plots);
         return multiplot;
     }
 
@@ -81,8 +86,12 @@ internal static class TrainingChart
         {
             var color = JobColors.GetColor(i);
             lines.Add((jobs[i].StepLoss(), color.WithAlpha(0.35), null, LinePattern.Solid, 1, 0));
-            lines.Add((jobs[i].EpochTrainLoss(), color, $"{jobs[i].Label} training", LinePattern.Solid, 2, 5));
-            lines.Add((jobs[i].EpochValidationLoss(), color, $"{jobs[i].Label} validation", LinePattern.Dashed, 2, 5));
+            var trainLoss = jobs[i].EpochTrainLoss();
+
+            // A marker per epoch helps to count a few epochs but blurs the line of a long run into a band.
+            var marker = trainLoss.X.Length <= MaxEpochMarkers ? 5 : 0;
+            lines.Add((trainLoss, color, $"{jobs[i].Label} training", LinePattern.Solid, 2, marker));
+            lines.Add((jobs[i].EpochValidationLoss(), color, $"{jobs[i].Label} validation", LinePattern.Dashed, 2, marker));
         }
 
         var log = UseLogScale(scale, lines.SelectMany(line => line.Series.Y));
@@ -159,7 +168,9 @@ internal static class TrainingChart
     }
 
     // ScottPlot 5 has no log axis, so the values are plotted as log10 and the ticks placed by hand at powers of ten.
-    // When the data spans two decades or less, 2 and 5 times each power are labelled too, so a narrow range still has labels.
+    // At most about MaxLogLabels powers get a label, and 2 to 9 times each power get minor ticks when every power has
+    // a label. Within two decades, 2 and 5 times each power are labelled too. Within one decade, automatic ticks are
+    // labelled with their values, because the range may contain no round value.
     private static void UseLogTicks(Plot plot, List<double> logValues)
     {
         if (logValues.Count == 0)
@@ -169,16 +180,35 @@ internal static class TrainingChart
 
         var low = (int)Math.Floor(logValues.Min());
         var high = (int)Math.Ceiling(logValues.Max());
+        if (high - low <= 1)
+        {
+            plot.Axes.Left.TickGenerator = new NumericAutomatic
+            {
+                LabelFormatter = exponent => Math.Pow(10, exponent).ToString("G4", CultureInfo.InvariantCulture),
+            };
+            return;
+        }
+
+        var labelEvery = (int)Math.Ceiling((high - low) / (double)MaxLogLabels);
         var labelMiddle = high - low <= 2;
         var ticks = new NumericManual();
         for (var exponent = low; exponent <= high; exponent++)
         {
-            for (var mantissa = 1; mantissa <= 9; mantissa++)
+            if (exponent % labelEvery == 0)
+            {
+                ticks.AddMajor(exponent, PowerLabel(Math.Pow(10, exponent)));
+            }
+            else
+            {
+                ticks.AddMinor(exponent);
+            }
+
+            for (var mantissa = 2; mantissa <= 9 && labelEvery == 1; mantissa++)
             {
                 var value = mantissa * Math.Pow(10, exponent);
-                if (mantissa == 1 || (labelMiddle && mantissa is 2 or 5))
+                if (labelMiddle && mantissa is 2 or 5)
                 {
-                    ticks.AddMajor(Math.Log10(value), value.ToString("G3", CultureInfo.InvariantCulture));
+                    ticks.AddMajor(Math.Log10(value), PowerLabel(value));
                 }
                 else
                 {
@@ -189,4 +219,6 @@ internal static class TrainingChart
 
         plot.Axes.Left.TickGenerator = ticks;
     }
+
+    private static string PowerLabel(double value) => value.ToString("G3", CultureInfo.InvariantCulture);
 }
