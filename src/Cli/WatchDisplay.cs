@@ -62,7 +62,7 @@ internal sealed class WatchDisplay
         JobPrinter.WriteResult(_output, result);
     }
 
-    /// <param name="time">When the worker recorded the step; plain mode samples by it, so a replay thins like a live run.</param>
+    /// <param name="time">When the worker recorded the step. Plain mode samples by it, so a replay thins like a live run.</param>
     public void Step(StepMetrics step, DateTimeOffset time)
     {
         if (_bar)

@@ -46,7 +46,7 @@ internal static class MetricsCommand
             return ExitCodes.Succeeded;
         }, cancellationToken);
 
-    /// <summary>Writes the header and one line per step; layers are matched by name, so a missing norm is an empty cell.</summary>
+    /// <summary>Writes the header and one line per step. Layers are matched by name, so a missing norm is an empty cell.</summary>
     public static void WriteStepsCsv(TextWriter output, MetricsHistory history)
     {
         ArgumentNullException.ThrowIfNull(output);
