@@ -31,12 +31,12 @@ internal static class JobPrinter
         ArgumentNullException.ThrowIfNull(metrics);
 
         var epoch = totalEpochs > 0 ? Invariant($"{metrics.Epoch}/{totalEpochs}") : Invariant($"{metrics.Epoch}");
-        var parts = new List<string> { Invariant($"train loss {metrics.TrainLoss:F4}") };
+        var parts = new List<string> { $"train loss {FormatValue(metrics.TrainLoss)}" };
 
         // Regression jobs have no accuracy, and jobs without a validation split no validation metrics.
         if (metrics.HasValidationLoss)
         {
-            parts.Add(Invariant($"validation loss {metrics.ValidationLoss:F4}"));
+            parts.Add($"validation loss {FormatValue(metrics.ValidationLoss)}");
         }
 
         if (metrics.HasValidationAccuracy)
@@ -48,12 +48,23 @@ internal static class JobPrinter
         return $"epoch {epoch}: {string.Join(", ", parts)}";
     }
 
+    /// <summary>
+    /// Formats a loss or norm with four decimals, or in scientific notation when four decimals would show it as 0 or
+    /// print dozens of digits, as for a diverging run.
+    /// </summary>
+    public static string FormatValue(double value)
+    {
+        var magnitude = Math.Abs(value);
+        var scientific = double.IsFinite(value) && value != 0 && (magnitude < 1e-3 || magnitude >= 1e6);
+        return value.ToString(scientific ? "0.000e+0" : "F4", CultureInfo.InvariantCulture);
+    }
+
     public static string FormatStep(StepMetrics step)
     {
         ArgumentNullException.ThrowIfNull(step);
 
         return Invariant(
-            $"  step {step.Step} (epoch {step.Epoch}): loss {step.Loss:F4}, gradient norm {step.GradientNorm:F4}, learning rate {step.LearningRate:G4}");
+            $"  step {step.Step} (epoch {step.Epoch}): loss {FormatValue(step.Loss)}, gradient norm {FormatValue(step.GradientNorm)}, learning rate {step.LearningRate:G4}");
     }
 
     public static void WriteResult(TextWriter output, JobResult result)
@@ -68,7 +79,7 @@ internal static class JobPrinter
 
         if (result.HasTestLoss)
         {
-            output.WriteLine(Invariant($"test loss: {result.TestLoss:F4}"));
+            output.WriteLine($"test loss: {FormatValue(result.TestLoss)}");
         }
 
         if (result.StoppedEarly)
@@ -124,15 +135,7 @@ internal static class JobPrinter
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(jobs);
 
-        var rows = new List<string[]> { TableHeader };
-        rows.AddRange(jobs.Select(ToRow));
-
-        var widths = Enumerable.Range(0, rows[0].Length).Select(column => rows.Max(row => row[column].Length)).ToArray();
-        foreach (var row in rows)
-        {
-            var cells = row.Select((cell, column) => cell.PadRight(widths[column]));
-            output.WriteLine(string.Join("  ", cells).TrimEnd());
-        }
+        TextTable.Write(output, TableHeader, jobs.Select(ToRow));
     }
 
     public static int TotalEpochs(Job job) => job.Spec?.Training?.Epochs ?? 0;

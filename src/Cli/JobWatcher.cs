@@ -8,7 +8,7 @@ namespace TrainingService.Cli;
 /// Streams a job's events and prints them until the stream ends, reconnecting after UNAVAILABLE
 /// with the last sequence number seen, so no event is lost or printed twice.
 /// </summary>
-internal sealed class JobWatcher(ServerConnection connection)
+internal sealed class JobWatcher(ServerConnection connection, ProgressMode progress)
 {
     // 1 + 2 + 4 + 8 + 8 + 8 = 31 s of waiting before a watch gives up on a server that stays unavailable.
     private static readonly TimeSpan[] ReconnectDelays =
@@ -18,13 +18,11 @@ internal sealed class JobWatcher(ServerConnection connection)
     // A stream that stayed open this long, or delivered an event, ends an outage and so restores the full retry budget.
     private static readonly TimeSpan HealthyStreamDuration = TimeSpan.FromSeconds(10);
 
-    // Step events are sampled further, so a fast run does not bury its epoch lines.
-    private static readonly TimeSpan StepLineInterval = TimeSpan.FromSeconds(5);
-
     private long _lastSequence;
     private JobState _finalState = JobState.Unspecified;
+    private string _finalReason = string.Empty;
     private bool _resultPrinted;
-    private DateTimeOffset _lastStepLine = DateTimeOffset.MinValue;
+    private WatchDisplay _display = null!;
 
     /// <param name="job">The job as the server last returned it, for its id and the number of epochs.</param>
     /// <param name="afterSequence">Events up to and including this sequence number are skipped.</param>
@@ -38,6 +36,7 @@ internal sealed class JobWatcher(ServerConnection connection)
         ArgumentNullException.ThrowIfNull(job);
 
         _lastSequence = afterSequence;
+        _display = new WatchDisplay(Console.Out, job, progress);
         var failedAttempts = 0;
         while (true)
         {
@@ -62,6 +61,7 @@ internal sealed class JobWatcher(ServerConnection connection)
                 failedAttempts = 0;
             }
 
+            _display.ClearBar();
             if (failedAttempts == ReconnectDelays.Length)
             {
                 await Console.Error.WriteLineAsync(
@@ -82,9 +82,10 @@ internal sealed class JobWatcher(ServerConnection connection)
     /// <returns>The exit code when the job has finished; null when the stream ended before that.</returns>
     private async Task<int?> WatchOnceAsync(Job job, CancellationToken cancellationToken)
     {
-        await ReadEventsAsync(job.Id, JobPrinter.TotalEpochs(job), cancellationToken);
+        await ReadEventsAsync(job.Id, cancellationToken);
         if (_finalState != JobState.Unspecified && (_finalState != JobState.Succeeded || _resultPrinted))
         {
+            _display.Summary(job.Id, _finalState, _finalReason);
             return ExitCodeFor(_finalState);
         }
 
@@ -98,16 +99,18 @@ internal sealed class JobWatcher(ServerConnection connection)
             return null;
         }
 
+        _display.ClearBar();
         if (_finalState == JobState.Unspecified)
         {
             Console.WriteLine($"job {current.Id}: {JobPrinter.StateName(current.State)}");
         }
 
         JobPrinter.WriteOutcome(Console.Out, current);
+        _display.Summary(job.Id, current.State, current.FailureReason);
         return ExitCodeFor(current.State);
     }
 
-    private async Task ReadEventsAsync(string jobId, int totalEpochs, CancellationToken cancellationToken)
+    private async Task ReadEventsAsync(string jobId, CancellationToken cancellationToken)
     {
         using var call = connection.Client.WatchJob(
             new WatchJobRequest { JobId = jobId, AfterSequence = _lastSequence }, cancellationToken: cancellationToken);
@@ -121,33 +124,34 @@ internal sealed class JobWatcher(ServerConnection connection)
             }
 
             _lastSequence = jobEvent.Sequence;
-            Print(jobId, totalEpochs, jobEvent);
+            Print(jobId, jobEvent);
         }
     }
 
-    private void Print(string jobId, int totalEpochs, JobEvent jobEvent)
+    private void Print(string jobId, JobEvent jobEvent)
     {
         switch (jobEvent.EventCase)
         {
             case JobEvent.EventOneofCase.StateChanged:
-                Console.WriteLine(JobPrinter.FormatStateChange(jobId, jobEvent.StateChanged));
+                _display.StateChanged(jobId, jobEvent.StateChanged);
                 if (JobPrinter.IsFinal(jobEvent.StateChanged.State))
                 {
                     _finalState = jobEvent.StateChanged.State;
+                    _finalReason = jobEvent.StateChanged.Reason;
                 }
 
                 break;
 
             case JobEvent.EventOneofCase.Epoch:
-                Console.WriteLine(JobPrinter.FormatEpoch(jobEvent.Epoch, totalEpochs));
+                _display.Epoch(jobEvent.Epoch);
                 break;
 
             case JobEvent.EventOneofCase.Step:
-                PrintSampledStep(jobEvent);
+                _display.Step(jobEvent.Step, jobEvent.Time?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow);
                 break;
 
             case JobEvent.EventOneofCase.Result:
-                JobPrinter.WriteResult(Console.Out, jobEvent.Result);
+                _display.Result(jobEvent.Result);
                 _resultPrinted = true;
                 break;
 
@@ -155,19 +159,6 @@ internal sealed class JobWatcher(ServerConnection connection)
                 // Skipping an event kind that is newer than this client keeps the watch going.
                 break;
         }
-    }
-
-    // Sampling by the event's own time, not the clock, thins a replay of old events the same way as live ones.
-    private void PrintSampledStep(JobEvent jobEvent)
-    {
-        var time = jobEvent.Time?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow;
-        if (time - _lastStepLine < StepLineInterval)
-        {
-            return;
-        }
-
-        _lastStepLine = time;
-        Console.WriteLine(JobPrinter.FormatStep(jobEvent.Step));
     }
 
     private static int ExitCodeFor(JobState state) =>

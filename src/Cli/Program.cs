@@ -3,15 +3,23 @@ using System.CommandLine.Invocation;
 using TrainingService.Cli;
 using TrainingService.Cli.Commands;
 
-var root = new RootCommand("trainctl: submit, watch and manage jobs of the training service.")
+var root = new RootCommand("trainctl: submit, watch and manage jobs of the training service, and read their metrics, plots and models.")
 {
-    ServerOptions.Server,
     SubmitCommand.Create(),
     WatchCommand.Create(),
     GetCommand.Create(),
     ListCommand.Create(),
     CancelCommand.Create(),
+    MetricsCommand.Create(),
+    PlotCommand.Create(),
+    DownloadCommand.Create(),
+    PredictCommand.Create(),
 };
+
+foreach (var option in ServerOptions.All)
+{
+    root.Options.Add(option);
+}
 
 // Without the default handler a bug ends trainctl with the runtime's crash code and stack trace,
 // instead of exit 1, which means that a job failed.

@@ -10,6 +10,13 @@ internal static class RpcFailures
     {
         ArgumentNullException.ThrowIfNull(exception);
 
+        if (TlsFailure(exception) is { } tls)
+        {
+            Console.Error.WriteLine($"cannot open a TLS connection to the training service at {server.OriginalString}: {tls.Message}");
+            Console.Error.WriteLine("check that the server serves https:// on that port, and trust its CA with --ca-cert");
+            return ExitCodes.ServerUnreachable;
+        }
+
         switch (exception.StatusCode)
         {
             case StatusCode.InvalidArgument:
@@ -54,6 +61,21 @@ internal static class RpcFailures
         {
             Console.Error.WriteLine($"  {violation.Field}: {violation.Description}");
         }
+    }
+
+    // A failed TLS handshake, such as an untrusted certificate or a server without TLS, reaches the client as
+    // INTERNAL "Error starting gRPC call" with an AuthenticationException inside.
+    private static Exception? TlsFailure(RpcException exception)
+    {
+        for (var inner = exception.Status.DebugException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Security.Authentication.AuthenticationException)
+            {
+                return inner;
+            }
+        }
+
+        return null;
     }
 
     // Grpc.Net.Client 2.85 puts the socket error, such as "Connection refused", in the innermost

@@ -18,13 +18,17 @@ internal static class WatchCommand
             CustomParser = ParseSequence,
         };
 
-        var command = new Command("watch", "Print a job's state changes, epochs and result until it finishes; exit 0 only if it succeeds.")
+        var progress = ProgressOption.Create();
+
+        var command = new Command("watch",
+            "Print a job's state changes, progress, epochs and result until it finishes, then a summary; exit 0 only if it succeeds.")
         {
             job,
             after,
+            progress,
         };
         command.SetAction((result, cancellationToken) =>
-            RunAsync(result, result.GetRequiredValue(job), result.GetValue(after), cancellationToken));
+            RunAsync(result, result.GetRequiredValue(job), result.GetValue(after), result.GetValue(progress), cancellationToken));
         return command;
     }
 
@@ -39,12 +43,12 @@ internal static class WatchCommand
         return sequence;
     }
 
-    private static Task<int> RunAsync(ParseResult result, string jobId, long after, CancellationToken cancellationToken) =>
+    private static Task<int> RunAsync(ParseResult result, string jobId, long after, ProgressMode progress, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(result, jobId, async connection =>
         {
             // The events do not contain the number of epochs in the spec, so the job is read first.
             var job = await connection.Client.GetJobAsync(
                 new GetJobRequest { JobId = jobId }, deadline: ServerConnection.UnaryDeadline, cancellationToken: cancellationToken);
-            return await new JobWatcher(connection).WatchAsync(job, after, cancellationToken);
+            return await new JobWatcher(connection, progress).WatchAsync(job, after, cancellationToken);
         }, cancellationToken);
 }

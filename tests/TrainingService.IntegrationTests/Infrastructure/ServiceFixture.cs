@@ -12,7 +12,7 @@ namespace TrainingService.IntegrationTests.Infrastructure;
 /// The whole service for end-to-end tests: a fresh database, the API and one worker as separate processes,
 /// and a gRPC client on a real HTTP/2 channel to the API.
 /// </summary>
-public class ServiceFixture : IAsyncLifetime
+public partial class ServiceFixture : IAsyncLifetime
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
@@ -55,7 +55,21 @@ public class ServiceFixture : IAsyncLifetime
         GrpcUrl = $"http://127.0.0.1:{HostProcess.FreePort()}";
         HttpUrl = $"http://127.0.0.1:{HostProcess.FreePort()}";
 
-        Api = HostProcess.Start("api", RepositoryPaths.HostAssembly("Api", "TrainingService.Api.dll"), new Dictionary<string, string>
+        Api = StartApi();
+        await WaitUntilHealthyAsync();
+        StartWorker(_firstWorkerSettings);
+
+        _channel = GrpcChannel.ForAddress(GrpcUrl);
+        ApiKey = await CreateApiKeyAsync("tests");
+        Client = ClientWithKey(ApiKey);
+        Cli.Trainctl.RegisterApiKey(GrpcUrl, ApiKey);
+    }
+
+    /// <summary>Settings every worker of this fixture starts with, as environment variables.</summary>
+    protected virtual IReadOnlyDictionary<string, string> WorkerSettings { get; } = new Dictionary<string, string>();
+
+    private HostProcess StartApi() =>
+        HostProcess.Start("api", RepositoryPaths.HostAssembly("Api", "TrainingService.Api.dll"), new Dictionary<string, string>
         {
             ["ConnectionStrings__Training"] = ConnectionString,
             ["TRAINING_GRPC_URL"] = GrpcUrl,
@@ -63,16 +77,6 @@ public class ServiceFixture : IAsyncLifetime
             ["Queue__SweepAfter"] = "00:00:03",
             ["Queue__SweepInterval"] = "00:00:00.500",
         });
-        await WaitUntilHealthyAsync();
-        StartWorker(_firstWorkerSettings);
-
-        _channel = GrpcChannel.ForAddress(GrpcUrl);
-        ApiKey = await CreateApiKeyAsync("tests");
-        Client = ClientWithKey(ApiKey);
-    }
-
-    /// <summary>Settings every worker of this fixture starts with, as environment variables.</summary>
-    protected virtual IReadOnlyDictionary<string, string> WorkerSettings { get; } = new Dictionary<string, string>();
 
     public HostProcess StartWorker(IReadOnlyDictionary<string, string>? settings = null)
     {
@@ -83,6 +87,9 @@ public class ServiceFixture : IAsyncLifetime
         {
             ["ConnectionStrings__Training"] = ConnectionString,
             ["Worker__TorchThreads"] = "1",
+
+            // Test jobs are short; a sampled step event every 100 ms gives each of their epochs some.
+            ["Worker__StepEventInterval"] = "00:00:00.100",
         };
         foreach (var (key, value) in WorkerSettings.Concat(settings ?? new Dictionary<string, string>()))
         {
