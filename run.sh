@@ -162,10 +162,19 @@ if ! ConnectionStrings__Training=$connection_string dotnet "$api_dll" --migrate 
     exit 1
 fi
 
-# Every call needs an API key. The demo makes one unless TRAINING_API_KEY already holds a key.
+# Every call needs an API key. The demo makes an admin key, which may also open the Hangfire dashboard, and
+# keeps it in .run/api-key for later runs while the database still knows it, so earlier jobs stay visible.
+key_file=$log_dir/api-key
 if [ -z "${TRAINING_API_KEY:-}" ]; then
-    TRAINING_API_KEY=$(ConnectionStrings__Training=$connection_string dotnet "$api_dll" keys create run-sh-demo 2>>"$log_dir/migrate.log")
-    echo "run.sh: created an API key for this demo; trainctl reads it from TRAINING_API_KEY"
+    if [ -s "$key_file" ] && ConnectionStrings__Training=$connection_string dotnet "$api_dll" keys list 2>>"$log_dir/migrate.log" \
+        | grep -F "$(cut -c1-12 "$key_file")" | grep -q ' active$'; then
+        TRAINING_API_KEY=$(cat "$key_file")
+        echo "run.sh: using the API key in $key_file; trainctl reads it from TRAINING_API_KEY"
+    else
+        TRAINING_API_KEY=$(ConnectionStrings__Training=$connection_string dotnet "$api_dll" keys create run-sh-demo --admin 2>>"$log_dir/migrate.log")
+        (umask 077 && printf '%s\n' "$TRAINING_API_KEY" >"$key_file")
+        echo "run.sh: created an API key, kept in $key_file; trainctl reads it from TRAINING_API_KEY"
+    fi
 fi
 export TRAINING_API_KEY
 

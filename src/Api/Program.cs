@@ -81,6 +81,18 @@ builder.Services.AddHangfire((services, configuration) => configuration
     .UseFilter(services.GetRequiredService<TraceContextClientFilter>()));
 
 var app = builder.Build();
+try
+{
+    // Read here so that an invalid setting stops the API with its message instead of a stack trace.
+    _ = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value;
+    _ = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LimitsOptions>>().Value;
+    _ = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SweeperOptions>>().Value;
+}
+catch (Microsoft.Extensions.Options.OptionsValidationException invalid)
+{
+    Console.Error.WriteLine($"The API's settings are invalid: {string.Join(" ", invalid.Failures)}");
+    return 2;
+}
 
 if (builder.Configuration.GetValue("Api:ApplyMigrations", true))
 {

@@ -11,7 +11,7 @@ public sealed class ApiKeyStore(IDbContextFactory<TrainingDbContext> contexts, T
     private const string KeyPrefix = "tsk_";
 
     /// <summary>Creates a key and returns it in clear with its record; the clear key is not stored anywhere.</summary>
-    public async Task<(string Key, ApiKeyRecord Record)> CreateAsync(string name, CancellationToken cancellationToken)
+    public async Task<(string Key, ApiKeyRecord Record)> CreateAsync(string name, bool isAdmin, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
 
@@ -22,6 +22,7 @@ public sealed class ApiKeyStore(IDbContextFactory<TrainingDbContext> contexts, T
             Name = name,
             Prefix = key[..12],
             Hash = Hash(key),
+            IsAdmin = isAdmin,
             CreatedAt = time.GetUtcNow().UtcDateTime,
         };
 
@@ -49,15 +50,12 @@ public sealed class ApiKeyStore(IDbContextFactory<TrainingDbContext> contexts, T
         return revoked > 0;
     }
 
-    /// <summary>Returns the id of the active key matching <paramref name="key"/>, or null for an unknown or revoked one.</summary>
-    public async Task<Guid?> FindActiveAsync(string key, CancellationToken cancellationToken)
+    /// <summary>Returns the active key matching <paramref name="key"/>, or null for an unknown or revoked one.</summary>
+    public async Task<ApiKeyRecord?> FindActiveAsync(string key, CancellationToken cancellationToken)
     {
         var hash = Hash(key);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.ApiKeys.AsNoTracking()
-            .Where(k => k.Hash == hash && k.RevokedAt == null)
-            .Select(k => (Guid?)k.Id)
-            .SingleOrDefaultAsync(cancellationToken);
+        return await db.ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Hash == hash && k.RevokedAt == null, cancellationToken);
     }
 
     private static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));

@@ -64,6 +64,12 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
             CreatedAt = Now(),
         };
 
+        // A retry finds its job here; only retries that race the first call meet the unique index below.
+        if (job.RequestId is not null && await FindByRequestIdAsync(ownerKeyId, job.RequestId, cancellationToken) is not null)
+        {
+            return (await FindRetriedAsync(spec, ownerKeyId, job.RequestId, cancellationToken), false);
+        }
+
         try
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -76,6 +82,12 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
         {
             return (await FindRetriedAsync(spec, ownerKeyId, job.RequestId, cancellationToken), false);
         }
+    }
+
+    private async Task<JobRecord?> FindByRequestIdAsync(Guid? ownerKeyId, string requestId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.OwnerKeyId == ownerKeyId && j.RequestId == requestId, cancellationToken);
     }
 
     private async Task<JobRecord> FindRetriedAsync(JobSpec spec, Guid? ownerKeyId, string requestId, CancellationToken cancellationToken)
@@ -148,11 +160,12 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
         return await Owned(db.Jobs.AsNoTracking(), ownerKeyId).SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
     }
 
-    public Task<IReadOnlyList<JobRecord>> ListAsync(JobState? state, int offset, int limit, CancellationToken cancellationToken) =>
-        ListAsync(state, ownerKeyId: null, offset, limit, cancellationToken);
-
-    /// <summary>Lists jobs newest first, skipping <paramref name="offset"/> of them; only the owner's when one is given.</summary>
-    public async Task<IReadOnlyList<JobRecord>> ListAsync(JobState? state, Guid? ownerKeyId, int offset, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Lists jobs newest first, after the job <paramref name="after"/> names when given, so that pages stay
+    /// stable while new jobs arrive; only the owner's jobs when an owner is given.
+    /// </summary>
+    public async Task<IReadOnlyList<JobRecord>> ListAsync(
+        JobState? state, Guid? ownerKeyId, (DateTime CreatedAt, Guid Id)? after, int limit, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var query = Owned(db.Jobs.AsNoTracking(), ownerKeyId);
@@ -162,8 +175,13 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
             query = query.Where(j => j.State == wanted);
         }
 
+        if (after is var (createdAt, id))
+        {
+            query = query.Where(j => j.CreatedAt < createdAt || (j.CreatedAt == createdAt && j.Id.CompareTo(id) < 0));
+        }
+
         return await query.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id)
-            .Skip(offset).Take(limit).ToListAsync(cancellationToken);
+            .Take(limit).ToListAsync(cancellationToken);
     }
 
     /// <summary>

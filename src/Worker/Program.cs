@@ -43,7 +43,16 @@ builder.Services.AddHangfireServer((services, server) =>
 });
 
 using var host = builder.Build();
-var workerOptions = host.Services.GetRequiredService<IOptions<WorkerOptions>>().Value;
+WorkerOptions workerOptions;
+try
+{
+    workerOptions = host.Services.GetRequiredService<IOptions<WorkerOptions>>().Value;
+}
+catch (OptionsValidationException invalid)
+{
+    Console.Error.WriteLine($"The worker's settings are invalid: {string.Join(" ", invalid.Failures)}");
+    return 2;
+}
 
 if (workerOptions.ApplyMigrations)
 {

@@ -444,7 +444,7 @@ public class JobStoreTests(StoreFixture fixture) : IClassFixture<StoreFixture>
         await using var database = await StoreDatabase.CreateAsync();
         var ids = await CreateJobsAsync(database.Store, 4);
 
-        var listed = await database.Store.ListAsync(null, 0, 10, CancellationToken.None);
+        var listed = await database.Store.ListAsync(null, null, null, 10, CancellationToken.None);
 
         Assert.Equal(Enumerable.Reverse(ids), listed.Select(j => j.Id));
     }
@@ -458,10 +458,10 @@ public class JobStoreTests(StoreFixture fixture) : IClassFixture<StoreFixture>
         await database.Store.CancelAsync(ids[3], CancellationToken.None);
         await database.Store.StartAttemptAsync(ids[2], WorkerName, CancellationToken.None);
 
-        var cancelled = await database.Store.ListAsync(JobState.Cancelled, 0, 10, CancellationToken.None);
-        var queued = await database.Store.ListAsync(JobState.Queued, 0, 10, CancellationToken.None);
-        var running = await database.Store.ListAsync(JobState.Running, 0, 10, CancellationToken.None);
-        var failed = await database.Store.ListAsync(JobState.Failed, 0, 10, CancellationToken.None);
+        var cancelled = await database.Store.ListAsync(JobState.Cancelled, null, null, 10, CancellationToken.None);
+        var queued = await database.Store.ListAsync(JobState.Queued, null, null, 10, CancellationToken.None);
+        var running = await database.Store.ListAsync(JobState.Running, null, null, 10, CancellationToken.None);
+        var failed = await database.Store.ListAsync(JobState.Failed, null, null, 10, CancellationToken.None);
 
         Assert.Equal([ids[3], ids[0]], cancelled.Select(j => j.Id));
         Assert.Equal([ids[4], ids[1]], queued.Select(j => j.Id));
@@ -470,20 +470,22 @@ public class JobStoreTests(StoreFixture fixture) : IClassFixture<StoreFixture>
     }
 
     [Fact]
-    public async Task ListAsync_OffsetAndLimit_PagesEachJobOnce()
+    public async Task ListAsync_AfterLastOfPage_PagesEachJobOnce()
     {
         await using var database = await StoreDatabase.CreateAsync();
         var ids = await CreateJobsAsync(database.Store, 5);
 
-        var first = await database.Store.ListAsync(null, 0, 2, CancellationToken.None);
-        var second = await database.Store.ListAsync(null, 2, 2, CancellationToken.None);
-        var last = await database.Store.ListAsync(null, 4, 2, CancellationToken.None);
-        var beyond = await database.Store.ListAsync(null, 5, 2, CancellationToken.None);
+        var first = await database.Store.ListAsync(null, null, null, 2, CancellationToken.None);
+        var second = await database.Store.ListAsync(null, null, (first[^1].CreatedAt, first[^1].Id), 2, CancellationToken.None);
+        var newcomer = await database.Store.CreateAsync(Specs.Digits(name: "newcomer"), CancellationToken.None);
+        var last = await database.Store.ListAsync(null, null, (second[^1].CreatedAt, second[^1].Id), 2, CancellationToken.None);
+        var beyond = await database.Store.ListAsync(null, null, (last[^1].CreatedAt, last[^1].Id), 2, CancellationToken.None);
 
         Assert.Equal([ids[4], ids[3]], first.Select(j => j.Id));
         Assert.Equal([ids[2], ids[1]], second.Select(j => j.Id));
         Assert.Equal([ids[0]], last.Select(j => j.Id));
         Assert.Empty(beyond);
+        Assert.DoesNotContain(newcomer.Id, last.Select(j => j.Id));
     }
 
     [Fact]

@@ -69,11 +69,14 @@ public class TelemetryTests(TelemetryFixture telemetry)
     public async Task HangfireDashboard_SucceededJobs_ShowJobNameAndId()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var adminKey = await telemetry.Service.CreateApiKeyAsync("operator", admin: true);
         using var anonymous = await http.GetAsync($"{telemetry.Service.HttpUrl}/hangfire/jobs/succeeded");
+        using var ordinaryKey = await http.GetAsync($"{telemetry.Service.HttpUrl}/hangfire/jobs/succeeded?api_key={Uri.EscapeDataString(telemetry.Service.ApiKey)}");
 
-        var page = await http.GetStringAsync($"{telemetry.Service.HttpUrl}/hangfire/jobs/succeeded?api_key={Uri.EscapeDataString(telemetry.Service.ApiKey)}");
+        var page = await http.GetStringAsync($"{telemetry.Service.HttpUrl}/hangfire/jobs/succeeded?api_key={Uri.EscapeDataString(adminKey)}");
 
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, ordinaryKey.StatusCode);
         Assert.Contains($"Train job telemetry-first ({telemetry.FirstJob.Id})", page);
         Assert.Contains($"Train job telemetry-second ({telemetry.SecondJob.Id})", page);
     }

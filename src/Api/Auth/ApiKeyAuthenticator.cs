@@ -13,26 +13,32 @@ internal sealed class ApiKeyAuthenticator(ApiKeyStore keys, IOptions<AuthOptions
     public const string HeaderName = "x-api-key";
     public static readonly TimeSpan CacheDuration = TimeSpan.FromSeconds(30);
 
-    private readonly ConcurrentDictionary<string, (Guid? KeyId, DateTimeOffset Expires)> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (Caller? Caller, DateTimeOffset Expires)> _cache = new(StringComparer.Ordinal);
 
     public bool Enabled => options.Value.RequireApiKey;
 
-    /// <summary>Returns the key's id, or null when the key is unknown or revoked.</summary>
-    public async Task<Guid?> AuthenticateAsync(string key, CancellationToken cancellationToken)
+    /// <summary>Returns who the key belongs to, or null when the key is unknown or revoked.</summary>
+    public async Task<Caller?> AuthenticateAsync(string key, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         if (_cache.TryGetValue(key, out var cached) && cached.Expires > now)
         {
-            return cached.KeyId;
+            return cached.Caller;
         }
 
-        var keyId = await keys.FindActiveAsync(key, cancellationToken);
+        var record = await keys.FindActiveAsync(key, cancellationToken);
+        var caller = record is null ? null : new Caller(record.Id, record.IsAdmin);
         if (_cache.Count > 10_000)
         {
             _cache.Clear();
         }
 
-        _cache[key] = (keyId, now + CacheDuration);
-        return keyId;
+        _cache[key] = (caller, now + CacheDuration);
+        return caller;
     }
+}
+
+/// <summary>An authenticated API key: its id, which owns jobs, and whether it may open the dashboard.</summary>
+internal sealed record Caller(Guid KeyId, bool IsAdmin)
+{
 }

@@ -55,11 +55,11 @@ internal sealed class ApiKeyInterceptor(ApiKeyAuthenticator authenticator) : Int
         if (string.IsNullOrEmpty(key))
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated,
-                $"This call needs an API key in the '{ApiKeyAuthenticator.HeaderName}' metadata header; create one with 'TrainingService.Api keys create NAME'."));
+                $"This call needs an API key in the '{ApiKeyAuthenticator.HeaderName}' metadata header (trainctl: --api-key or TRAINING_API_KEY); an operator creates one with 'TrainingService.Api keys create NAME'."));
         }
 
-        var keyId = await authenticator.AuthenticateAsync(key, context.CancellationToken)
-            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "The API key is unknown or revoked."));
-        context.GetHttpContext().Items[KeyIdItem] = keyId;
+        var caller = await authenticator.AuthenticateAsync(key, context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "The API key is unknown or revoked; check --api-key or TRAINING_API_KEY."));
+        context.GetHttpContext().Items[KeyIdItem] = caller.KeyId;
     }
 }

@@ -3,9 +3,9 @@ using Hangfire.Dashboard;
 namespace TrainingService.Api.Auth;
 
 /// <summary>
-/// Lets a caller with a valid API key view the read-only Hangfire dashboard. A browser passes the key once as
-/// ?api_key=KEY; the filter then keeps it in an HTTP-only cookie for the dashboard's other pages and assets.
-/// Programs may send the x-api-key header instead.
+/// Lets a caller with an admin API key view the read-only Hangfire dashboard, which lists every key's jobs, so
+/// ordinary keys may not. A browser passes the key once as ?api_key=KEY; the filter then keeps it in an
+/// HTTP-only cookie for the dashboard's other pages and assets. Programs may send the x-api-key header instead.
 /// </summary>
 internal sealed class DashboardAuthorization(ApiKeyAuthenticator authenticator) : IDashboardAsyncAuthorizationFilter
 {
@@ -22,7 +22,7 @@ internal sealed class DashboardAuthorization(ApiKeyAuthenticator authenticator) 
         var fromQuery = http.Request.Query["api_key"].ToString();
         var key = FirstNonEmpty(http.Request.Headers[ApiKeyAuthenticator.HeaderName].ToString(), fromQuery, http.Request.Cookies[CookieName]);
 
-        if (key is null || await authenticator.AuthenticateAsync(key, http.RequestAborted) is null)
+        if (key is null || await authenticator.AuthenticateAsync(key, http.RequestAborted) is not { IsAdmin: true })
         {
             return false;
         }

@@ -77,13 +77,14 @@ internal sealed class TrainingGrpcService(
             throw RpcErrors.InvalidField("state", $"{(int)request.State} is not a known job state");
         }
 
-        var offset = PageToken.Parse(request.PageToken);
+        var after = PageToken.Parse(request.PageToken);
         var state = request.State == JobState.Unspecified ? (JobState?)null : request.State;
-        var jobs = await store.ListAsync(state, ApiKeyInterceptor.CallerKeyId(context), offset, pageSize + 1, context.CancellationToken);
+        var jobs = await store.ListAsync(state, ApiKeyInterceptor.CallerKeyId(context), after, pageSize + 1, context.CancellationToken);
 
         var response = new ListJobsResponse();
-        response.Jobs.AddRange(jobs.Take(pageSize).Select(JobMapper.ToJob));
-        response.NextPageToken = jobs.Count > pageSize ? PageToken.Format(offset + pageSize) : "";
+        var page = jobs.Take(pageSize).ToList();
+        response.Jobs.AddRange(page.Select(JobMapper.ToJob));
+        response.NextPageToken = jobs.Count > pageSize ? PageToken.Format(page[^1].CreatedAt, page[^1].Id) : "";
         return response;
     }
 
@@ -201,6 +202,8 @@ internal sealed class TrainingGrpcService(
             throw RpcErrors.InvalidField("job_id", "is required");
         }
 
-        return Guid.TryParse(jobId, out var id) ? id : throw RpcErrors.InvalidField("job_id", $"'{jobId}' is not a job id; job ids are UUIDs");
+        // Only the start of a long value is echoed, so the error's trailers stay small.
+        var shown = jobId.Length <= 40 ? jobId : jobId[..40] + "…";
+        return Guid.TryParse(jobId, out var id) ? id : throw RpcErrors.InvalidField("job_id", $"'{shown}' is not a job id; job ids are UUIDs");
     }
 }

@@ -10,7 +10,9 @@ internal static class KeyCommands
 {
     public const string Usage = """
         Usage:
-          TrainingService.Api keys create NAME     create a key and print it; it is shown only this once
+          TrainingService.Api keys create NAME [--admin]
+                                                   create a key and print it; it is shown only this once.
+                                                   An admin key may also open the Hangfire dashboard.
           TrainingService.Api keys list            list keys: id, prefix, name, created, revoked
           TrainingService.Api keys revoke ID|PREFIX
         """;
@@ -19,8 +21,8 @@ internal static class KeyCommands
     {
         switch (args)
         {
-            case ["keys", "create", var name] when !string.IsNullOrWhiteSpace(name) && name.Length <= 100:
-                var (key, record) = await keys.CreateAsync(name, CancellationToken.None);
+            case ["keys", "create", var name, ..var flags] when !string.IsNullOrWhiteSpace(name) && name.Length <= 100 && flags is [] or ["--admin"]:
+                var (key, record) = await keys.CreateAsync(name, flags is ["--admin"], CancellationToken.None);
                 output.WriteLine(key);
                 error.WriteLine($"Created API key {record.Id} ({record.Prefix}…) named '{record.Name}'. Store it now: only its hash is kept.");
                 return 0;
@@ -29,7 +31,8 @@ internal static class KeyCommands
                 foreach (var entry in await keys.ListAsync(CancellationToken.None))
                 {
                     var revoked = entry.RevokedAt is { } at ? $"revoked {at:u}" : "active";
-                    output.WriteLine($"{entry.Id}  {entry.Prefix}…  {entry.Name}  created {entry.CreatedAt:u}  {revoked}");
+                    var role = entry.IsAdmin ? "admin" : "user";
+                    output.WriteLine($"{entry.Id}  {entry.Prefix}…  {entry.Name}  {role}  created {entry.CreatedAt:u}  {revoked}");
                 }
 
                 return 0;

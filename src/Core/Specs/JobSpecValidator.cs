@@ -36,6 +36,11 @@ public static partial class JobSpecValidator
         {
             violations.Add("name", $"is {spec.Name.Length} characters long; the maximum is {MaxNameLength}");
         }
+        else if (spec.Name.Any(char.IsControl))
+        {
+            // A line break in a name would let it forge lines in logs and tables that print it.
+            violations.Add("name", "contains a control character such as a line break; use printable characters only");
+        }
 
         var dataset = ValidateDataset(spec.Dataset, violations);
         var loss = ValidateLoss(spec.Training, dataset, violations);

@@ -17,8 +17,7 @@ internal static class Divergence
         {
             throw new TrainingDivergedException(step.Step, step.Epoch,
                 $"Training diverged at step {step.Step} (epoch {step.Epoch}): {what}. " +
-                $"The learning rate {learningRate} is likely too large; lower it and submit again. " +
-                "The weights of the last finite step are kept.");
+                $"The learning rate {learningRate} is likely too large; lower it and submit again.");
         }
     }
 }

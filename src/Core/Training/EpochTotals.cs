@@ -13,6 +13,9 @@ internal sealed class EpochTotals
     private int _steps;
     private double _lastRate;
 
+    /// <summary>Training seconds of the epoch that earlier attempts spent before the checkpoint it was restored from.</summary>
+    public double SecondsBefore { get; }
+
     public EpochTotals(int layerCount)
     {
         _layerNormSums = new double[layerCount];
@@ -27,6 +30,7 @@ internal sealed class EpochTotals
         _examples = snapshot.Examples;
         _steps = snapshot.Steps;
         _lastRate = snapshot.LastRate;
+        SecondsBefore = snapshot.Seconds;
     }
 
     public static EpochTotals Restore(Snapshot snapshot) => new(snapshot);
@@ -46,7 +50,8 @@ internal sealed class EpochTotals
         }
     }
 
-    public Snapshot Save() => new((double[])_layerNormSums.Clone(), _lossSum, _correct, _normSum, _examples, _steps, _lastRate);
+    /// <param name="seconds">Training seconds the epoch has taken so far, over every attempt.</param>
+    public Snapshot Save(double seconds) => new((double[])_layerNormSums.Clone(), _lossSum, _correct, _normSum, _examples, _steps, _lastRate, seconds);
 
     public EpochMetrics ToEpochMetrics(int epoch, long step, string[] layerNames, bool isClassification)
     {
@@ -72,7 +77,7 @@ internal sealed class EpochTotals
         return metrics;
     }
 
-    internal sealed record Snapshot(double[] LayerNormSums, double LossSum, double Correct, double NormSum, long Examples, int Steps, double LastRate)
+    internal sealed record Snapshot(double[] LayerNormSums, double LossSum, double Correct, double NormSum, long Examples, int Steps, double LastRate, double Seconds)
     {
         public void Write(BinaryWriter writer)
         {
@@ -88,6 +93,7 @@ internal sealed class EpochTotals
             writer.Write(Examples);
             writer.Write(Steps);
             writer.Write(LastRate);
+            writer.Write(Seconds);
         }
 
         public static Snapshot Read(BinaryReader reader)
@@ -98,7 +104,7 @@ internal sealed class EpochTotals
                 sums[i] = reader.ReadDouble();
             }
 
-            return new Snapshot(sums, reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadInt64(), reader.ReadInt32(), reader.ReadDouble());
+            return new Snapshot(sums, reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadInt64(), reader.ReadInt32(), reader.ReadDouble(), reader.ReadDouble());
         }
     }
 }

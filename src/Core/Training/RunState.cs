@@ -26,6 +26,7 @@ internal sealed class RunState(
     private readonly Parameter[] _parameters = network.Module.parameters().ToArray();
     private readonly LearningRateScheduler _schedule = new(spec.Optimizer, spec.Training.Epochs);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Stopwatch _epochClock = new();
     private TrainingCheckpoint? _resumeFrom;
     private EpochTotals _totals = new(0);
     private byte[] _epochShuffleState = [];
@@ -36,6 +37,8 @@ internal sealed class RunState(
     private double _elapsedBefore;
 
     public long Step { get; private set; }
+
+    private double EpochSeconds => _totals.SecondsBefore + _epochClock.Elapsed.TotalSeconds;
 
     /// <summary>Training wall time over this attempt and every earlier one.</summary>
     public double ElapsedSeconds => _elapsedBefore + _clock.Elapsed.TotalSeconds;
@@ -72,7 +75,7 @@ internal sealed class RunState(
 
     public EpochMetrics TrainEpoch(int epoch, DeviceSplit train, DeviceSplit validation, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
+        _epochClock.Restart();
         var start = BeginEpoch(epoch);
         network.Module.train();
 
@@ -90,14 +93,15 @@ internal sealed class RunState(
             }
         }
 
-        var trainSeconds = clock.Elapsed.TotalSeconds;
+        // An epoch resumed from a checkpoint counts the seconds its earlier attempt trained, like its examples.
+        var trainSeconds = EpochSeconds;
         var metrics = _totals.ToEpochMetrics(epoch, Step, _layerNames, train.Labels is not null);
         var (validationLoss, validationAccuracy) = Evaluation.Evaluate(network.Module, validation, loss);
         metrics.ValidationLoss = validationLoss ?? 0;
         metrics.ValidationAccuracy = validationAccuracy ?? 0;
         ClearUnset(metrics, validationLoss, validationAccuracy);
         metrics.SamplesPerSecond = train.Count / Math.Max(trainSeconds, 1e-9);
-        metrics.EpochSeconds = clock.Elapsed.TotalSeconds;
+        metrics.EpochSeconds = EpochSeconds;
         observer.OnEpoch(metrics);
         return metrics;
     }
@@ -149,7 +153,7 @@ internal sealed class RunState(
             OptimizerState = ModelStates.Save(optimizer),
             ShuffleStateAtEpochStart = _epochShuffleState,
             DropoutState = GeneratorStates.Capture(generators.Dropout),
-            Totals = _totals.Save(),
+            Totals = _totals.Save(EpochSeconds),
             EarlyStopping = earlyStopper.Save(),
         });
 

@@ -31,7 +31,7 @@ public sealed class TrainingCheckpoint
 
     public byte[] DropoutState { get; init; } = [];
 
-    internal EpochTotals.Snapshot Totals { get; init; } = new([], 0, 0, 0, 0, 0, 0);
+    internal EpochTotals.Snapshot Totals { get; init; } = new([], 0, 0, 0, 0, 0, 0, 0);
 
     internal EarlyStopper.Snapshot EarlyStopping { get; init; } = new(double.PositiveInfinity, 0, 0, []);
 

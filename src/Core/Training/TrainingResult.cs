@@ -22,8 +22,8 @@ public sealed record TrainingResult(
     FeaturePreprocessing Preprocessing);
 
 /// <summary>
-/// Thrown when a loss or gradient stops being finite. The network keeps the weights of the last finite step,
-/// because the check runs before the optimizer applies the bad gradient.
+/// Thrown when a loss or gradient stops being finite. The check runs before the optimizer applies the bad
+/// gradient, so the network still holds the weights of the last finite step; they are not stored as a model.
 /// </summary>
 public sealed class TrainingDivergedException(long step, int epoch, string message) : Exception(message)
 {

@@ -16,6 +16,9 @@ public sealed class ApiKeyRecord
     /// <summary>Lower-case hex SHA-256 of the whole key.</summary>
     public string Hash { get; set; } = "";
 
+    /// <summary>Whether the key may also open the Hangfire dashboard, which shows every key's jobs.</summary>
+    public bool IsAdmin { get; set; }
+
     public DateTime CreatedAt { get; set; }
 
     public DateTime? RevokedAt { get; set; }

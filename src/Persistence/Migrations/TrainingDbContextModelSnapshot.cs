@@ -39,6 +39,10 @@ namespace TrainingService.Persistence.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("hash");
 
+                    b.Property<bool>("IsAdmin")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_admin");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)

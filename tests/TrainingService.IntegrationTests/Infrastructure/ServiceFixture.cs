@@ -112,10 +112,11 @@ public partial class ServiceFixture : IAsyncLifetime
             }));
 
     /// <summary>Creates a key with the API binary's own command, as an operator would, and returns it.</summary>
-    public async Task<string> CreateApiKeyAsync(string name)
+    public async Task<string> CreateApiKeyAsync(string name, bool admin = false)
     {
+        string[] arguments = admin ? ["keys", "create", name, "--admin"] : ["keys", "create", name];
         await using var command = HostProcess.Start("keys", RepositoryPaths.HostAssembly("Api", "TrainingService.Api.dll"),
-            new Dictionary<string, string> { ["ConnectionStrings__Training"] = ConnectionString }, "keys", "create", name);
+            new Dictionary<string, string> { ["ConnectionStrings__Training"] = ConnectionString }, arguments);
         var exitCode = await command.WaitForExitAsync(TimeSpan.FromSeconds(60));
         var key = command.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(line => line.StartsWith("tsk_", StringComparison.Ordinal));
         return exitCode == 0 && key is not null ? key.Trim() : throw new InvalidOperationException($"keys create exited {exitCode}:\n{command.Output}");

@@ -19,6 +19,7 @@ namespace TrainingService.Persistence.Migrations
                     name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
                     prefix = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     hash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    is_admin = table.Column<bool>(type: "boolean", nullable: false),
                     created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     revoked_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
                 },

@@ -12,7 +12,7 @@ using TrainingService.Persistence;
 namespace TrainingService.Persistence.Migrations
 {
     [DbContext(typeof(TrainingDbContext))]
-    [Migration("20261204203309_InitialSchema")]
+    [Migration("20261204213455_InitialSchema")]
     partial class InitialSchema
     {
         /// <inheritdoc />
@@ -41,6 +41,10 @@ namespace TrainingService.Persistence.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("hash");
+
+                    b.Property<bool>("IsAdmin")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_admin");
 
                     b.Property<string>("Name")
                         .IsRequired()
