@@ -36,6 +36,11 @@ internal static class RpcFailures
                 Console.Error.WriteLine($"check that it is running, or set --server or {ServerOptions.EnvironmentVariable}");
                 return ExitCodes.ServerUnreachable;
 
+            case StatusCode.Unauthenticated:
+                Console.Error.WriteLine($"the training service at {server.OriginalString} rejected the API key: {exception.Status.Detail}");
+                Console.Error.WriteLine($"pass a valid key with --api-key or {ServerOptions.ApiKeyEnvironmentVariable}");
+                return ExitCodes.InvalidRequest;
+
             case StatusCode.DeadlineExceeded:
                 Console.Error.WriteLine(
                     $"the training service at {server.OriginalString} did not answer within {ServerConnection.CallTimeout.TotalSeconds:0} s");

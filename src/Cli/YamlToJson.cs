@@ -13,6 +13,10 @@ namespace TrainingService.Cli;
 /// </summary>
 internal static partial class YamlToJson
 {
+    // A job file has at most a few thousand values. Aliases can make a small file expand without bound (each
+    // level of nested aliases multiplies the size), so the conversion stops well before memory runs out.
+    private const int MaxValues = 100_000;
+
     /// <exception cref="YamlException">The text is not valid YAML, or contains more than one document.</exception>
     public static string Convert(string yaml)
     {
@@ -35,15 +39,22 @@ internal static partial class YamlToJson
             }
             else
             {
-                Write(writer, stream.Documents[0].RootNode);
+                var written = 0;
+                Write(writer, stream.Documents[0].RootNode, ref written);
             }
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static void Write(Utf8JsonWriter writer, YamlNode node)
+    private static void Write(Utf8JsonWriter writer, YamlNode node, ref int written)
     {
+        if (++written > MaxValues)
+        {
+            throw new YamlException(node.Start, node.End,
+                $"the job file expands to more than {MaxValues} values, more than any job spec needs; check for aliases (*name) that repeat large parts");
+        }
+
         switch (node)
         {
             case YamlMappingNode mapping:
@@ -51,7 +62,7 @@ internal static partial class YamlToJson
                 foreach (var (key, value) in mapping.Children)
                 {
                     writer.WritePropertyName(KeyText(key));
-                    Write(writer, value);
+                    Write(writer, value, ref written);
                 }
 
                 writer.WriteEndObject();
@@ -61,7 +72,7 @@ internal static partial class YamlToJson
                 writer.WriteStartArray();
                 foreach (var item in sequence.Children)
                 {
-                    Write(writer, item);
+                    Write(writer, item, ref written);
                 }
 
                 writer.WriteEndArray();
@@ -109,7 +120,13 @@ internal static partial class YamlToJson
         }
         else if (FloatPattern().IsMatch(text))
         {
-            writer.WriteNumberValue(double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture));
+            var number = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+            if (!double.IsFinite(number))
+            {
+                throw new YamlException(scalar.Start, scalar.End, $"the number {text} is out of range for a 64-bit float");
+            }
+
+            writer.WriteNumberValue(number);
         }
         else if (SpecialFloats.TryGetValue(text, out var special))
         {

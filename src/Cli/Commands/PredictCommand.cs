@@ -57,7 +57,9 @@ internal static partial class PredictCommand
 
         return await CommandRunner.RunAsync(result, jobId, async connection =>
         {
-            var writer = new PredictionWriter(Console.Out, csv);
+            // Every batch is predicted before anything is printed, so a bad row in a later batch leaves no
+            // partial output behind for a script to mistake for the whole result.
+            var responses = new List<(PredictResponse Response, int Offset)>();
             for (var offset = 0; offset < rows.Count; offset += RowsPerRequest)
             {
                 var batch = rows.Skip(offset).Take(RowsPerRequest).ToList();
@@ -76,6 +78,12 @@ internal static partial class PredictCommand
                     return ExitCodes.InvalidRequest;
                 }
 
+                responses.Add((response, offset));
+            }
+
+            var writer = new PredictionWriter(Console.Out, csv);
+            foreach (var (response, offset) in responses)
+            {
                 writer.Write(response, offset);
             }
 

@@ -40,7 +40,8 @@ internal static class InputRows
         return read;
     }
 
-    // Blank lines and lines starting with '#' are skipped. A first row that is not all numbers is a header.
+    // Blank lines and lines starting with '#' are skipped. A first row without a single number is a header; one
+    // with some numbers is a data row with a typo, which is reported rather than dropped.
     private static bool TryReadCsv(FileInfo file, string text, List<InputRowLine> rows, out string error)
     {
         var lines = text.Split('\n');
@@ -61,7 +62,7 @@ internal static class InputRows
                 bad = TryParse(cells[column], out values[column]) ? -1 : column;
             }
 
-            if (bad >= 0 && headerAllowed)
+            if (bad >= 0 && headerAllowed && cells.All(cell => !TryParse(cell, out _)))
             {
                 headerAllowed = false;
                 continue;

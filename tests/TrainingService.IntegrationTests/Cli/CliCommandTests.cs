@@ -63,6 +63,29 @@ public sealed class CliCommandTests(ServiceFixture service) : IDisposable
     }
 
     [Fact]
+    public async Task Submit_YamlOverflowAndAliasBomb_Exit2Quickly()
+    {
+        var overflow = _files.Write("overflow.yaml", "name: x\ntraining: {epochs: 1e999}\n");
+        var bombLines = new List<string> { "a0: &a0 [" + string.Join(",", Enumerable.Repeat("x", 10)) + "]" };
+        for (var level = 1; level <= 6; level++)
+        {
+            bombLines.Add($"a{level}: &a{level} [" + string.Join(",", Enumerable.Repeat($"*a{level - 1}", 10)) + "]");
+        }
+
+        bombLines.Add("name: *a6");
+        var bomb = _files.Write("bomb.yaml", string.Join('\n', bombLines) + "\n");
+        var server = "http://127.0.0.1:" + HostProcess.FreePort();
+
+        var tooLarge = await Trainctl.RunAsync(server, "submit", overflow);
+        var expanded = await Trainctl.RunAsync(server, "submit", bomb);
+
+        Assert.Equal(2, tooLarge.ExitCode);
+        Assert.Contains("out of range", tooLarge.Error);
+        Assert.Equal(2, expanded.ExitCode);
+        Assert.Contains("expands to more than", expanded.Error);
+    }
+
+    [Fact]
     public async Task Get_KnownAndUnknownJobs_Exit0Or2()
     {
         var jobId = await SubmitAndWatchAsync(LineFitSpec("get"));
