@@ -28,7 +28,9 @@ internal static class RpcFailures
                 return ExitCodes.InvalidRequest;
 
             case StatusCode.FailedPrecondition:
-                Console.Error.WriteLine(jobId is null ? exception.Status.Detail : $"job {jobId}: {exception.Status.Detail}");
+                // The service's message names the job already in most cases; the id is added only where it does not.
+                var detail = exception.Status.Detail;
+                Console.Error.WriteLine(jobId is null || detail.Contains(jobId, StringComparison.OrdinalIgnoreCase) ? detail : $"job {jobId}: {detail}");
                 return ExitCodes.InvalidRequest;
 
             case StatusCode.Unavailable:

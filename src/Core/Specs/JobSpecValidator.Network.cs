@@ -84,6 +84,12 @@ public static partial class JobSpecValidator
         }
     }
 
+    /// <summary>The enum value's name as job files spell it, such as ACTIVATION_RELU.</summary>
+    private static string ProtoName<TEnum>(TEnum value)
+        where TEnum : struct, Enum =>
+        JobSpecReflection.Descriptor.EnumTypes.First(type => type.ClrType == typeof(TEnum)).FindValueByNumber(Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture))?.Name
+        ?? value.ToString();
+
     private static void ValidateUnits(int units, string field, bool isLastProjection, ViolationList violations)
     {
         if (units == 0 && isLastProjection)
@@ -107,7 +113,7 @@ public static partial class JobSpecValidator
 
         if (activation != Activation.LeakyRelu)
         {
-            violations.Add($"{path}.negative_slope", $"applies only to ACTIVATION_LEAKY_RELU, not to {activation}");
+            violations.Add($"{path}.negative_slope", $"applies only to ACTIVATION_LEAKY_RELU, not to {ProtoName(activation)}");
             return;
         }
 
@@ -127,7 +133,7 @@ public static partial class JobSpecValidator
         }
         else if (init.Value != 0)
         {
-            violations.Add($"{path}.value", $"applies only to INIT_CONSTANT, not to {init.Kind}");
+            violations.Add($"{path}.value", $"applies only to INIT_CONSTANT, not to {ProtoName(init.Kind)}");
         }
     }
 
