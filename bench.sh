@@ -5,7 +5,7 @@ set -euo pipefail
 
 usage() {
     cat <<EOF
-Usage: ./bench.sh [--no-micro] [--update-docs]
+Usage: ./bench.sh [--no-micro] [--only NAMES] [--update-docs]
 
 Builds the solution in Release, starts PostgreSQL in a new folder under /tmp, runs the micro-benchmarks
 (bench/TrainingService.MicroBenchmarks) and the whole-system runner (bench/TrainingService.SystemBenchmarks),
@@ -17,6 +17,8 @@ hosts' logs in logs/. Exits 1 when a target was missed, and with another non-zer
 
 Options:
   --no-micro      skip the micro-benchmarks
+  --only NAMES    run only these whole-system scenarios, comma-separated, of throughput, writes, sequential,
+                  scale-out and load
   --update-docs   replace the results section of docs/benchmarks.md with this run's results.md
   -h, --help      print this help
 
@@ -26,10 +28,16 @@ EOF
 
 run_micro=true
 update_docs=false
+runner_arguments=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --no-micro) run_micro=false ;;
         --update-docs) update_docs=true ;;
+        --only)
+            [ $# -ge 2 ] || { echo "bench.sh: --only needs a list of scenarios" >&2; exit 2; }
+            runner_arguments+=(--only "$2")
+            shift
+            ;;
         -h | --help) usage; exit 0 ;;
         *) echo "bench.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
     esac
@@ -58,7 +66,7 @@ cleanup() {
     local pid
     if [ -n "$pid_file" ] && [ -f "$pid_file" ]; then
         while read -r pid; do
-            if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$repo_root/src/"; then
+            if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$repo_root/src/"; then
                 kill -TERM "$pid" 2>/dev/null || true
             fi
         done <"$pid_file"
@@ -114,19 +122,18 @@ dotnet build TrainingService.sln -c Release -v quiet -nologo
 rm -rf "$results_dir"
 mkdir -p "$results_dir"
 
-micro_arguments=()
 if [ "$run_micro" = true ]; then
     echo "bench.sh: running the micro-benchmarks; BenchmarkDotNet's log in $results_dir/micro.log"
     dotnet bench/TrainingService.MicroBenchmarks/bin/Release/net10.0/TrainingService.MicroBenchmarks.dll \
         --filter '*' --artifacts "$results_dir/micro" >"$results_dir/micro.log" 2>&1
-    micro_arguments=(--micro-results "$results_dir/micro/results")
+    runner_arguments+=(--micro-results "$results_dir/micro/results")
 fi
 
 echo "bench.sh: running the whole-system benchmarks"
 runner_status=0
 dotnet bench/TrainingService.SystemBenchmarks/bin/Release/net10.0/TrainingService.SystemBenchmarks.dll \
     --postgres "$server_connection_string" --results "$results_dir" --pid-file "$pid_file" \
-    "${micro_arguments[@]}" || runner_status=$?
+    "${runner_arguments[@]}" || runner_status=$?
 
 if [ "$runner_status" -le 1 ] && [ "$update_docs" = true ]; then
     update_docs_results

@@ -8,8 +8,12 @@ internal sealed record BenchmarkSettings(
     string RepositoryRoot,
     string ResultsDirectory,
     string? MicroResultsDirectory,
-    string? PidFile)
+    string? PidFile,
+    IReadOnlySet<string> Scenarios)
 {
+    /// <summary>The scenario names that --only accepts, in the order the runner runs them.</summary>
+    public static readonly string[] AllScenarios = ["throughput", "writes", "sequential", "scale-out", "load"];
+
     public string ApiAssembly => HostAssembly("Api", "TrainingService.Api.dll");
 
     public string WorkerAssembly => HostAssembly("Worker", "TrainingService.Worker.dll");
@@ -17,13 +21,15 @@ internal sealed record BenchmarkSettings(
     public string LogDirectory => Path.Combine(ResultsDirectory, "logs");
 
     public const string Usage = """
-        Usage: TrainingService.SystemBenchmarks --postgres CONNECTION_STRING [--results DIR] [--micro-results DIR] [--pid-file FILE]
+        Usage: TrainingService.SystemBenchmarks --postgres CONNECTION_STRING [--results DIR] [--micro-results DIR] [--pid-file FILE] [--only NAMES]
 
           --postgres       Npgsql connection string of a PostgreSQL server where the user may create databases
                            (also from TRAINING_BENCH_POSTGRES); the runner creates a database of its own there
           --results        folder for results.md, results.json and the hosts' logs (default artifacts/bench)
           --micro-results  BenchmarkDotNet's results folder, whose *-report-full.json files join the table
           --pid-file       file to which the id of every process the runner starts is appended, one a line
+          --only           comma-separated scenarios to run, of throughput, writes, sequential, scale-out and load
+                           (default all); writes needs throughput
         """;
 
     /// <summary>Reads the command line; returns null and prints the usage when it is invalid.</summary>
@@ -32,7 +38,7 @@ internal sealed record BenchmarkSettings(
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {
-            if (args[i] is not ("--postgres" or "--results" or "--micro-results" or "--pid-file") || i + 1 >= args.Length)
+            if (args[i] is not ("--postgres" or "--results" or "--micro-results" or "--pid-file" or "--only") || i + 1 >= args.Length)
             {
                 Console.Error.WriteLine($"Unknown argument or missing value: '{args[i]}'.\n{Usage}");
                 return null;
@@ -48,9 +54,16 @@ internal sealed record BenchmarkSettings(
             return null;
         }
 
+        var scenarios = values.TryGetValue("--only", out var only) ? only.Split(',', StringSplitOptions.TrimEntries).ToHashSet() : AllScenarios.ToHashSet();
+        if (scenarios.FirstOrDefault(name => !AllScenarios.Contains(name)) is { } unknown)
+        {
+            Console.Error.WriteLine($"Unknown scenario '{unknown}'; use {string.Join(", ", AllScenarios)}.\n{Usage}");
+            return null;
+        }
+
         var root = FindRepositoryRoot();
         var results = Path.GetFullPath(values.GetValueOrDefault("--results") ?? Path.Combine(root, "artifacts", "bench"));
-        return new BenchmarkSettings(server, root, results, values.GetValueOrDefault("--micro-results"), values.GetValueOrDefault("--pid-file"));
+        return new BenchmarkSettings(server, root, results, values.GetValueOrDefault("--micro-results"), values.GetValueOrDefault("--pid-file"), scenarios);
     }
 
     private string HostAssembly(string project, string assembly)

@@ -27,26 +27,45 @@ await using (var service = await ServiceDeployment.StartAsync(settings))
     Console.WriteLine($"bench: API on {service.GrpcUrl}; logs in {settings.LogDirectory}");
     var worker = await service.StartWorkerAsync();
 
-    Console.WriteLine("bench: 1. throughput");
-    var throughput = new ThroughputScenario(service, table);
-    await throughput.RunAsync(worker);
+    if (settings.Scenarios.Contains("throughput"))
+    {
+        Console.WriteLine("bench: 1. throughput");
+        var throughput = new ThroughputScenario(service, table);
+        await throughput.RunAsync(worker);
 
-    Console.WriteLine("bench: 5. metric writes");
-    await new MetricWriteScenario(service, table).RunAsync(throughput.WorkerJobs[^1]);
+        Console.WriteLine("bench: 6. tensors left alive by the trainer");
+        TensorLeakCheck.Run(table);
 
-    Console.WriteLine("bench: 2. pickup latency and 6. memory over 100 jobs");
-    await new SequentialJobsScenario(service, table).RunAsync(worker);
+        if (settings.Scenarios.Contains("writes"))
+        {
+            Console.WriteLine("bench: 5. metric writes");
+            await new MetricWriteScenario(service, table).RunAsync(throughput.WorkerJobs[^1]);
+        }
+    }
 
-    Console.WriteLine("bench: 4. scale-out");
-    await new ScaleOutScenario(service, table).RunAsync();
+    if (settings.Scenarios.Contains("sequential"))
+    {
+        Console.WriteLine("bench: 2. pickup latency and 6. memory over 100 jobs");
+        await new SequentialJobsScenario(service, table).RunAsync(worker);
+    }
+
+    if (settings.Scenarios.Contains("scale-out"))
+    {
+        Console.WriteLine("bench: 4. scale-out");
+        await new ScaleOutScenario(service, table).RunAsync();
+    }
 
     foreach (var running in service.Workers.ToList())
     {
         await service.StopWorkerAsync(running);
     }
 
-    Console.WriteLine("bench: 3. submit load");
-    await new SubmitLoadScenario(service, table).RunAsync();
+    if (settings.Scenarios.Contains("load"))
+    {
+        Console.WriteLine("bench: 3. submit load");
+        service.ReleaseIdleConnections();
+        await new SubmitLoadScenario(service, table).RunAsync();
+    }
 }
 
 AddMicroBenchmarks(table, MicroBenchmarkResults.Read(settings.MicroResultsDirectory));

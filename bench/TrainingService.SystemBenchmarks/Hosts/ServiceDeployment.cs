@@ -57,7 +57,10 @@ internal sealed class ServiceDeployment : IAsyncDisposable
         }
 
         var connectionString = new NpgsqlConnectionStringBuilder(settings.ServerConnectionString) { Database = databaseName }.ConnectionString;
-        var deployment = new ServiceDeployment(settings, connectionString, NpgsqlDataSource.Create(connectionString));
+
+        // A few connections for the runner's reads, so that the hosts keep the server's connection slots.
+        var readerConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 4 }.ConnectionString;
+        var deployment = new ServiceDeployment(settings, connectionString, NpgsqlDataSource.Create(readerConnectionString));
 
         try
         {
@@ -121,6 +124,9 @@ internal sealed class ServiceDeployment : IAsyncDisposable
         _workers.Remove(worker);
         await worker.DisposeAsync();
     }
+
+    /// <summary>Closes the runner's idle database connections, so that all of PostgreSQL's connection slots are left to the hosts.</summary>
+    public void ReleaseIdleConnections() => Database.Clear();
 
     /// <summary>Waits until the job has a final state and returns that state's name, such as Succeeded.</summary>
     public async Task<string> WaitForFinishAsync(Guid jobId, TimeSpan timeout, TimeSpan pollInterval)

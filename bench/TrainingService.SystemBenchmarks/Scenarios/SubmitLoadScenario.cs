@@ -100,6 +100,7 @@ internal sealed class SubmitLoadScenario(ServiceDeployment service, ResultTable 
         }
 
         var healthyDuring = await service.IsHealthyAsync();
+        var connections = await CountServerConnectionsAsync();
         var apiResident = ProcessMemory.ResidentMiB(service.Api.Id);
         await stop.CancelAsync();
         await Task.WhenAll(streams);
@@ -108,9 +109,17 @@ internal sealed class SubmitLoadScenario(ServiceDeployment service, ResultTable 
         table.Add(Area, $"{Streams} WatchJob streams on 1 channel: first event received, p50 / p99 after opening",
             $"{firstEvents.Count} of {Streams}; {Format(Statistics.Median([.. firstEvents]), "F0")} / {Format(Statistics.Percentile([.. firstEvents], 0.99), "F0")} ms");
         table.Add(Area, $"GetJob p50 / p99 while {Streams} streams are open", $"{Format(Statistics.Median(getLatencies), "F1")} / {Format(Statistics.Percentile(getLatencies, 0.99), "F1")} ms");
+        table.Add(Area, $"PostgreSQL connections while {Streams} streams are open (max_connections)", connections);
         table.Add(Area, $"API with {Streams} streams: streams failed, health during and after, RSS",
             $"{failures.Count} failed{(failures.IsEmpty ? "" : $" (first: {failures.First()})")}; healthy {(healthyDuring ? "yes" : "no")} / {(healthyAfter ? "yes" : "no")}; {Format(apiResident, "F0")} MiB",
             "0 failed, healthy", failures.IsEmpty && firstEvents.Count == Streams && healthyDuring && healthyAfter);
+    }
+
+    private async Task<string> CountServerConnectionsAsync()
+    {
+        await using var command = service.Database.CreateCommand(
+            "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') || ' of ' || current_setting('max_connections')");
+        return (string)(await command.ExecuteScalarAsync())!;
     }
 
     private static async Task WatchAsync(TrainingGrpc.TrainingServiceClient client, string jobId, Stopwatch opened, ConcurrentBag<double> firstEvents,
