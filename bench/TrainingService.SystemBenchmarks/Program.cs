@@ -25,34 +25,35 @@ var table = new ResultTable();
 await using (var service = await ServiceDeployment.StartAsync(settings))
 {
     Console.WriteLine($"bench: API on {service.GrpcUrl}; logs in {settings.LogDirectory}");
-    var worker = await service.StartWorkerAsync();
+    // The first worker serves its metrics, as a deployment that scrapes them would, and the runner reads
+    // the managed heap's size from them.
+    var workerMetricsUrl = $"http://127.0.0.1:{HostProcess.FreePort()}";
+    var worker = await service.StartWorkerAsync(new Dictionary<string, string> { ["TRAINING_METRICS_URL"] = workerMetricsUrl });
 
     if (settings.Scenarios.Contains("throughput"))
     {
-        Console.WriteLine("bench: 1. throughput");
         var throughput = new ThroughputScenario(service, table);
-        await throughput.RunAsync(worker);
-
-        Console.WriteLine("bench: 6. tensors left alive by the trainer");
-        TensorLeakCheck.Run(table);
-
-        if (settings.Scenarios.Contains("writes"))
+        await RunScenarioAsync("1. Throughput", () => throughput.RunAsync(worker));
+        await RunScenarioAsync("6. Memory", () =>
         {
-            Console.WriteLine("bench: 5. metric writes");
-            await new MetricWriteScenario(service, table).RunAsync(throughput.WorkerJobs[^1]);
+            TensorLeakCheck.Run(table);
+            return Task.CompletedTask;
+        });
+
+        if (settings.Scenarios.Contains("writes") && throughput.WorkerJobs.Count > 0)
+        {
+            await RunScenarioAsync("5. Metric writes", () => new MetricWriteScenario(service, table).RunAsync(throughput.WorkerJobs[^1]));
         }
     }
 
     if (settings.Scenarios.Contains("sequential"))
     {
-        Console.WriteLine("bench: 2. pickup latency and 6. memory over 100 jobs");
-        await new SequentialJobsScenario(service, table).RunAsync(worker);
+        await RunScenarioAsync("2. Pickup and 6. Memory", () => new SequentialJobsScenario(service, table).RunAsync(worker, workerMetricsUrl));
     }
 
     if (settings.Scenarios.Contains("scale-out"))
     {
-        Console.WriteLine("bench: 4. scale-out");
-        await new ScaleOutScenario(service, table).RunAsync();
+        await RunScenarioAsync("4. Scale-out", () => new ScaleOutScenario(service, table).RunAsync());
     }
 
     foreach (var running in service.Workers.ToList())
@@ -62,9 +63,8 @@ await using (var service = await ServiceDeployment.StartAsync(settings))
 
     if (settings.Scenarios.Contains("load"))
     {
-        Console.WriteLine("bench: 3. submit load");
         service.ReleaseIdleConnections();
-        await new SubmitLoadScenario(service, table).RunAsync();
+        await RunScenarioAsync("3. Submit load", () => new SubmitLoadScenario(service, table).RunAsync());
     }
 }
 
@@ -86,6 +86,22 @@ Directory.CreateDirectory(settings.ResultsDirectory);
 await File.WriteAllTextAsync(Path.Combine(settings.ResultsDirectory, "results.md"), header.Replace("\n", "  \n") + "\n" + table.ToMarkdown());
 await File.WriteAllTextAsync(Path.Combine(settings.ResultsDirectory, "results.json"), JsonSerializer.Serialize(new { header, table.Rows }, new JsonSerializerOptions { WriteIndented = true }));
 return table.Rows.Any(row => row.Verdict == "missed") ? 1 : 0;
+
+// A scenario that fails leaves a row saying so, and the others still run.
+async Task RunScenarioAsync(string area, Func<Task> scenario)
+{
+    Console.WriteLine($"bench: {area}");
+
+    try
+    {
+        await scenario();
+    }
+    catch (Exception error) when (error is not OutOfMemoryException)
+    {
+        Console.Error.WriteLine($"bench: {area} failed: {error}");
+        table.Add(area, "scenario failed; see the runner's output", error.GetType().Name + ": " + error.Message.Split('\n')[0], "completes", met: false);
+    }
+}
 
 static void AddMicroBenchmarks(ResultTable table, IReadOnlyList<MicroBenchmarkResult> results)
 {

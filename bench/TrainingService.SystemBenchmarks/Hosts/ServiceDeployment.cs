@@ -8,9 +8,9 @@ using TrainingGrpc = Training.V1.TrainingService;
 namespace TrainingService.SystemBenchmarks.Hosts;
 
 /// <summary>
-/// The service as the benchmarks drive it: a fresh database on the given PostgreSQL server, the API as a
-/// process on free ports of 127.0.0.1, workers started and stopped on demand, an API key, and a direct
-/// connection to the database for reading what the service stored.
+/// The service as the benchmarks drive it: a fresh database on the given PostgreSQL server and the API as a
+/// process on free ports of 127.0.0.1. Workers start and stop on demand. The runner calls with an API key of
+/// its own and reads what the service stored through a direct connection to the database.
 /// </summary>
 internal sealed class ServiceDeployment : IAsyncDisposable
 {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Grpc.Core;
+using Npgsql;
 using Training.V1;
 using TrainingService.SystemBenchmarks.Hosts;
 using TrainingService.SystemBenchmarks.Measurements;
@@ -76,12 +77,15 @@ internal sealed class SubmitLoadScenario(ServiceDeployment service, ResultTable 
     }
 
     /// <summary>
-    /// Opens 200 WatchJob streams on queued jobs over one channel, holds them while a separate client measures
+    /// Opens 200 WatchJob streams on queued jobs over one channel, keeps them open while a separate client measures
     /// GetJob, then checks that no stream failed and that the API still reports itself healthy.
     /// </summary>
     private async Task HoldStreamsAsync()
     {
         using var stop = new CancellationTokenSource();
+
+        // Opened before the streams, because the API may then hold every connection slot the server has.
+        await using var probeConnection = await service.Database.OpenConnectionAsync();
         var watcher = service.ClientOn(service.OpenChannel());
         var firstEvents = new ConcurrentBag<double>();
         var failures = new ConcurrentBag<string>();
@@ -100,7 +104,7 @@ internal sealed class SubmitLoadScenario(ServiceDeployment service, ResultTable 
         }
 
         var healthyDuring = await service.IsHealthyAsync();
-        var connections = await CountServerConnectionsAsync();
+        var connections = await CountServerConnectionsAsync(probeConnection);
         var apiResident = ProcessMemory.ResidentMiB(service.Api.Id);
         await stop.CancelAsync();
         await Task.WhenAll(streams);
@@ -115,10 +119,10 @@ internal sealed class SubmitLoadScenario(ServiceDeployment service, ResultTable 
             "0 failed, healthy", failures.IsEmpty && firstEvents.Count == Streams && healthyDuring && healthyAfter);
     }
 
-    private async Task<string> CountServerConnectionsAsync()
+    private static async Task<string> CountServerConnectionsAsync(NpgsqlConnection connection)
     {
-        await using var command = service.Database.CreateCommand(
-            "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') || ' of ' || current_setting('max_connections')");
+        await using var command = new NpgsqlCommand(
+            "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') || ' of ' || current_setting('max_connections')", connection);
         return (string)(await command.ExecuteScalarAsync())!;
     }
 

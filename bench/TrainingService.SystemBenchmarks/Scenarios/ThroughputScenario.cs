@@ -22,6 +22,9 @@ internal sealed class ThroughputScenario(ServiceDeployment service, ResultTable 
     private const int EpochsPerRun = 5;
     private const double TargetRatio = 0.95;
 
+    // Lets the previous run's after-effects settle, such as PostgreSQL writing out the worker's rows.
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
+
     private readonly List<double> _bare = [];
     private readonly List<double> _trainer = [];
     private readonly List<double> _worker = [];
@@ -40,8 +43,11 @@ internal sealed class ThroughputScenario(ServiceDeployment service, ResultTable 
 
         for (var round = 1; round <= Rounds; round++)
         {
+            await Task.Delay(Settle);
             MeasureBareLoop(data.Splits.Train, (ulong)round);
+            await Task.Delay(Settle);
             await MeasureTrainerAsync(spec, data);
+            await Task.Delay(Settle);
             await MeasureWorkerAsync(worker, round);
             Console.WriteLine($"throughput round {round}: bare {Format(Statistics.Median(_bare), "F0")}, trainer {Format(Statistics.Median(_trainer), "F0")}, worker {Format(Statistics.Median(_worker), "F0")} samples/s so far");
         }
