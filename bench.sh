@@ -9,8 +9,8 @@ Usage: ./bench.sh [--no-micro] [--only NAMES] [--update-docs]
 
 Builds the solution in Release, starts PostgreSQL in a new folder under /tmp, runs the micro-benchmarks
 (bench/TrainingService.MicroBenchmarks) and the whole-system runner (bench/TrainingService.SystemBenchmarks),
-which starts the API and workers on free ports of 127.0.0.1, and prints one table. About 7 minutes on
-2 cores. Stops every process it started on exit, also on Ctrl-C.
+which starts the API and workers on free ports of 127.0.0.1, and prints one table. About 5 minutes on
+2 cores once the solution is built. Stops every process it started on exit, also on Ctrl-C.
 
 Results go to artifacts/bench: results.md, results.json, BenchmarkDotNet's reports in micro/ and the
 hosts' logs in logs/. Exits 1 when a target was missed, and with another non-zero code when a step failed.
