@@ -85,7 +85,7 @@ internal sealed class RunState(
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var length = Math.Min(_batchSize, train.Count - start);
-                var (step, correct) = TrainStep(epoch, train, order.narrow(0, start, length));
+                var (step, correct) = TrainStep(epoch, train, order, start, length);
                 _totals.Add(step, length, correct);
                 _nextBatchStart = start + length;
                 observer.OnStep(step);
@@ -161,9 +161,12 @@ internal sealed class RunState(
         _lastCheckpointTime = _clock.Elapsed;
     }
 
-    private (StepMetrics Step, double Correct) TrainStep(int epoch, DeviceSplit train, Tensor indices)
+    /// <summary>Trains on the <paramref name="length"/> examples at <paramref name="start"/> of the epoch's shuffled <paramref name="order"/>.</summary>
+    private (StepMetrics Step, double Correct) TrainStep(int epoch, DeviceSplit train, Tensor order, long start, long length)
     {
+        // The batch's view of the order is made inside the scope, so that it is disposed with the step's other tensors.
         using var scope = torch.NewDisposeScope();
+        var indices = order.narrow(0, start, length);
         var rate = _schedule.RateAt(epoch, Step + 1);
         SetLearningRate(rate);
 
