@@ -183,7 +183,9 @@ ConnectionStrings__Training=$connection_string TRAINING_GRPC_URL=$grpc_url TRAIN
 api_pid=$!
 echo "run.sh: started the API (pid $api_pid)"
 
-ConnectionStrings__Training=$connection_string dotnet "$worker_dll" >"$log_dir/worker.log" 2>&1 &
+# glibc gives each thread that allocates its own malloc arena; two arenas keep the worker's resident memory
+# from creeping up job after job (see docs/benchmarks.md).
+MALLOC_ARENA_MAX=2 ConnectionStrings__Training=$connection_string dotnet "$worker_dll" >"$log_dir/worker.log" 2>&1 &
 worker_pid=$!
 echo "run.sh: started a worker (pid $worker_pid)"
 

@@ -20,6 +20,13 @@ internal sealed class JobEventStreamer(JobStore store)
         var job = await store.FindAsync(jobId, owner, cancellationToken) ?? throw RpcErrors.NotFound(jobId.ToString());
         var lastSequence = afterSequence;
 
+        // A client that resumes after a finished job's last event gets nothing more. Any other stream ends
+        // with the final event itself, so the loop below needs no further look at the job.
+        if (JobMapper.IsFinished(job.State) && job.LastEventSequence <= lastSequence)
+        {
+            return;
+        }
+
         while (!cancellationToken.IsCancellationRequested)
         {
             var events = await store.ReadEventsAsync(jobId, lastSequence, BatchSize, cancellationToken);
@@ -37,13 +44,8 @@ internal sealed class JobEventStreamer(JobStore store)
 
             if (events.Count == 0)
             {
-                // A client that resumes after the final event gets nothing more; the stream just ends.
-                job = await store.FindAsync(jobId, cancellationToken);
-                if (job is null || (JobMapper.IsFinished(job.State) && job.LastEventSequence <= lastSequence))
-                {
-                    return;
-                }
-
+                // NOTE: every open stream polls PostgreSQL; 200 streams at once approach the connection pool's
+                // default of 100. Waking streams with LISTEN/NOTIFY instead would remove the polling.
                 await Task.Delay(PollInterval, cancellationToken);
             }
         }
