@@ -37,7 +37,7 @@ public sealed class StaleAttemptException(Guid jobId, int attempt)
 
 /// <summary>
 /// Reads and writes jobs, their runs, metrics, events and models. Every change that adds events locks the
-/// job's row, so each job's event sequence counts up by one without gaps, whoever writes.
+/// job's row, so each job's event sequence counts up by one without gaps, with any number of writers.
 /// </summary>
 public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, TimeProvider time)
 {
@@ -65,9 +65,9 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
         };
 
         // A retry finds its job here; only retries that race the first call meet the unique index below.
-        if (job.RequestId is not null && await FindByRequestIdAsync(ownerKeyId, job.RequestId, cancellationToken) is not null)
+        if (job.RequestId is not null && await FindByRequestIdAsync(ownerKeyId, job.RequestId, cancellationToken) is { } earlier)
         {
-            return (await FindRetriedAsync(spec, ownerKeyId, job.RequestId, cancellationToken), false);
+            return (MatchRetry(spec, earlier), false);
         }
 
         try
@@ -80,7 +80,8 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
         }
         catch (DbUpdateException error) when (job.RequestId is not null && error.InnerException is Npgsql.PostgresException { SqlState: "23505" })
         {
-            return (await FindRetriedAsync(spec, ownerKeyId, job.RequestId, cancellationToken), false);
+            var winner = await FindByRequestIdAsync(ownerKeyId, job.RequestId, cancellationToken);
+            return (MatchRetry(spec, winner!), false);
         }
     }
 
@@ -90,15 +91,13 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
         return await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.OwnerKeyId == ownerKeyId && j.RequestId == requestId, cancellationToken);
     }
 
-    private async Task<JobRecord> FindRetriedAsync(JobSpec spec, Guid? ownerKeyId, string requestId, CancellationToken cancellationToken)
+    /// <summary>Returns the job an earlier call with the same request id created, when its spec is the same.</summary>
+    private static JobRecord MatchRetry(JobSpec spec, JobRecord existing)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var existing = await db.Jobs.AsNoTracking().SingleAsync(j => j.OwnerKeyId == ownerKeyId && j.RequestId == requestId, cancellationToken);
-
         // Compared as messages: jsonb does not keep the formatting the spec was stored with.
         return JobMapper.FromJson<JobSpec>(existing.SpecJson).Equals(spec)
             ? existing
-            : throw new RequestIdConflictException(requestId, existing.Id);
+            : throw new RequestIdConflictException(existing.RequestId!, existing.Id);
     }
 
     /// <summary>The placeholder a process writes into queue_job_id while it creates the job's Hangfire job.</summary>
@@ -144,7 +143,7 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
 
         if (job is { State: JobState.Queued })
         {
-            Finish(db, job, JobState.Failed, reason);
+            await FinishAsync(db, job, JobState.Failed, reason, null, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }
 
@@ -211,7 +210,7 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
 
         if (outcome == CancelOutcome.Cancelled)
         {
-            Finish(db, job!, JobState.Cancelled, "Cancelled by request before a worker started it.");
+            await FinishAsync(db, job!, JobState.Cancelled, "Cancelled by request before a worker started it.", null, cancellationToken);
         }
         else if (outcome == CancelOutcome.CancelRequested)
         {
@@ -388,7 +387,7 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
 
         job.ResultJson = JobMapper.ToJson(result);
         AddEvent(db, job, new JobEvent { Result = result });
-        Finish(db, job, JobState.Succeeded, null, run);
+        await FinishAsync(db, job, JobState.Succeeded, null, run, cancellationToken);
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -407,7 +406,7 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
         var job = await LockCurrentAttemptAsync(db, jobId, attempt, cancellationToken);
         var run = await db.Runs.SingleOrDefaultAsync(r => r.JobId == jobId && r.Attempt == attempt, cancellationToken);
 
-        Finish(db, job, state, reason, run);
+        await FinishAsync(db, job, state, reason, run, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
@@ -452,10 +451,10 @@ public sealed class JobStore(IDbContextFactory<TrainingDbContext> contexts, Time
         return await db.Models.AsNoTracking().SingleOrDefaultAsync(m => m.JobId == jobId, cancellationToken);
     }
 
-    private void Finish(TrainingDbContext db, JobRecord job, JobState state, string? reason, RunRecord? run = null)
+    private async Task FinishAsync(TrainingDbContext db, JobRecord job, JobState state, string? reason, RunRecord? run, CancellationToken cancellationToken)
     {
-        // A finished job never resumes, so its checkpoint only takes space.
-        db.Checkpoints.RemoveRange(db.Checkpoints.Where(c => c.JobId == job.Id));
+        // A finished job never resumes, so its checkpoint only takes space. The delete runs in the caller's transaction.
+        await db.Checkpoints.Where(c => c.JobId == job.Id).ExecuteDeleteAsync(cancellationToken);
 
         job.State = state;
         job.FinishedAt = Now();

@@ -6,8 +6,8 @@ using TrainingService.Persistence;
 namespace TrainingService.Worker;
 
 /// <summary>
-/// Writes a run's measurements and checkpoints to PostgreSQL off the training thread. Steps gather in batches;
-/// an epoch's row and a checkpoint are written after the steps before them, so the stored history keeps the
+/// Writes a run's measurements and checkpoints to PostgreSQL off the training thread. Steps gather in batches.
+/// An epoch's row and a checkpoint are written after the steps before them, so the stored history keeps the
 /// order it happened in and a checkpoint never gets ahead of the metrics it covers. Writes are retried through
 /// database outages while training goes on.
 /// </summary>
@@ -88,7 +88,7 @@ internal sealed class ProgressRecorder : ITrainingObserver, ICheckpointSink, IAs
         {
             await _writer;
         }
-        catch (Exception exception) when (exception is OperationCanceledException or StaleAttemptException || StoreRetry.IsTransient(exception))
+        catch (Exception exception) when (exception is OperationCanceledException or StaleAttemptException || DatabaseErrors.IsTransient(exception))
         {
             // DrainAsync already surfaced the fault where the outcome mattered; disposal only stops the writer.
         }

@@ -21,7 +21,7 @@ internal static class StoreRetry
                 await write();
                 return;
             }
-            catch (Exception exception) when (IsTransient(exception) && !cancellationToken.IsCancellationRequested)
+            catch (Exception exception) when (DatabaseErrors.IsTransient(exception) && !cancellationToken.IsCancellationRequested)
             {
                 logger.StoreWriteRetry(exception, jobId, attempt, (int)delay.TotalMilliseconds);
                 await Task.Delay(delay, cancellationToken);
@@ -29,6 +29,4 @@ internal static class StoreRetry
             }
         }
     }
-
-    public static bool IsTransient(Exception exception) => DatabaseErrors.IsTransient(exception);
 }

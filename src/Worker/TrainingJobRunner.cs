@@ -209,7 +209,7 @@ public sealed class TrainingJobRunner(
             {
                 return;
             }
-            catch (Exception exception) when (StoreRetry.IsTransient(exception))
+            catch (Exception exception) when (DatabaseErrors.IsTransient(exception))
             {
                 logger.CancelCheckFailed(exception, jobId);
             }

@@ -82,9 +82,14 @@ internal sealed class ModelRequests(JobStore store)
             var prediction = new Prediction();
             prediction.Outputs.AddRange(outputs.AsSpan(offset, width).ToArray());
 
-            if (info.IsClassification)
+            if (info.IsClassification && width == 1)
             {
-                prediction.PredictedClass = width == 1 ? (outputs[offset] >= 0.5f ? 1 : 0) : ArgMax(outputs.AsSpan(offset, width));
+                // One output is binary cross-entropy's probability of class 1.
+                prediction.PredictedClass = outputs[offset] >= 0.5f ? 1 : 0;
+            }
+            else if (info.IsClassification)
+            {
+                prediction.PredictedClass = ArgMax(outputs.AsSpan(offset, width));
             }
 
             response.Predictions.Add(prediction);
