@@ -163,7 +163,7 @@ if ! ConnectionStrings__Training=$connection_string dotnet "$api_dll" --migrate 
 fi
 
 # Every call needs an API key. The demo makes an admin key, which may also open the Hangfire dashboard, and
-# keeps it in .run/api-key for later runs while the database still knows it, so earlier jobs stay visible.
+# keeps it in .run/api-key for later runs while the database still has it, so earlier jobs stay visible.
 key_file=$log_dir/api-key
 if [ -z "${TRAINING_API_KEY:-}" ]; then
     if [ -s "$key_file" ] && ConnectionStrings__Training=$connection_string dotnet "$api_dll" keys list 2>>"$log_dir/migrate.log" \

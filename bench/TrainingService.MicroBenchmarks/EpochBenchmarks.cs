@@ -9,8 +9,8 @@ namespace TrainingService.MicroBenchmarks;
 
 /// <summary>
 /// One epoch of mnist10k's training split (7,000 examples, 110 steps of 64) through the bare TorchSharp loop
-/// and through the trainer's own epoch loop, with an observer that queues each step as the worker's does and
-/// checkpoints every 500 steps serialized. No validation split, so the trainer's epoch is training alone.
+/// and through the trainer's own epoch loop. The trainer's observer queues each step as the worker's does,
+/// and a checkpoint is serialized every 500 steps. No validation split, so the trainer's epoch is training alone.
 /// </summary>
 public class EpochBenchmarks
 {

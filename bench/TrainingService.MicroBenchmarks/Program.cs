@@ -4,7 +4,7 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
-// In-process, so no project is generated and built per benchmark; a short job keeps the whole set near a
+// In-process, so no project is generated and built per benchmark. A short job keeps the whole set near a
 // minute and a half on two cores. Pass BenchmarkDotNet's own options, such as --filter or --artifacts.
 var job = Job.Default
     .WithToolchain(InProcessEmitToolchain.Instance)

@@ -6,8 +6,8 @@
 #
 # Debian's docker-compose package (installed when missing) validates docker-compose.yml with
 # `docker-compose config -q`. A structural check in Python then checks that every service has an image or
-# a build, that every Dockerfile, build context, COPY or ADD source and mounted host path exists, and that
-# every YAML file under deploy/ and every dashboard parses. The telemetry checks then look at what
+# a build, and that every Dockerfile, build context, COPY or ADD source and mounted host path exists. It
+# also parses every YAML file under deploy/ and every dashboard. The telemetry checks then look at what
 # `docker compose up` relies on: the services and their start conditions, a scalable worker, Grafana's
 # anonymous viewing and datasource, the collector and Prometheus ports, and docs/telemetry.md listing every
 # dashboard panel with its query. Prints one line per check and exits with 1 when any fails.

@@ -8,7 +8,7 @@ namespace TrainingService.SystemBenchmarks.Scenarios;
 /// <summary>
 /// How fast a worker stores step metrics, and how many rows a job leaves. The rate comes from a digits job
 /// with one example per step, which makes steps faster than any other job here, so the batched writer is
-/// what limits it; the rows per job come from a mnist job of the throughput scenario.
+/// what limits it. The rows per job come from a mnist job of the throughput scenario.
 /// </summary>
 internal sealed class MetricWriteScenario(ServiceDeployment service, ResultTable table)
 {

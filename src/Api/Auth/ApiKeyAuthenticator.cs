@@ -5,7 +5,7 @@ using TrainingService.Persistence;
 namespace TrainingService.Api.Auth;
 
 /// <summary>
-/// Checks API keys against the database, remembering answers for a short while so that a busy client does not
+/// Checks API keys against the database, caching each result for a short while so that a busy client does not
 /// cost a query per call. A revoked key stops working within <see cref="CacheDuration"/>.
 /// </summary>
 internal sealed class ApiKeyAuthenticator(ApiKeyStore keys, IOptions<AuthOptions> options, TimeProvider time)

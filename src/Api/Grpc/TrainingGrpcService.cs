@@ -203,7 +203,7 @@ internal sealed class TrainingGrpcService(
         }
 
         // Only the start of a long value is echoed, so the error's trailers stay small.
-        var shown = jobId.Length <= 40 ? jobId : jobId[..40] + "…";
-        return Guid.TryParse(jobId, out var id) ? id : throw RpcErrors.InvalidField("job_id", $"'{shown}' is not a job id; job ids are UUIDs");
+        var echoed = jobId.Length <= 40 ? jobId : jobId[..40] + "…";
+        return Guid.TryParse(jobId, out var id) ? id : throw RpcErrors.InvalidField("job_id", $"'{echoed}' is not a job id; job ids are UUIDs");
     }
 }

@@ -4,7 +4,7 @@ using TrainingService.Persistence;
 
 namespace TrainingService.Api.Hosting;
 
-/// <summary>Reports the API healthy when PostgreSQL, where every job and the queue live, answers a query.</summary>
+/// <summary>Reports the API healthy when PostgreSQL, where every job and the queue live, responds to a query.</summary>
 internal sealed class DatabaseHealthCheck(IDbContextFactory<TrainingDbContext> contexts) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)

@@ -40,8 +40,8 @@ internal static class InputRows
         return read;
     }
 
-    // Blank lines and lines starting with '#' are skipped. A first row without a single number is a header; one
-    // with some numbers is a data row with a typo, which is reported rather than dropped.
+    // Blank lines and lines starting with '#' are skipped. A first row without a single number is a header. A
+    // first row with some numbers is a data row with a typo, which is reported rather than dropped.
     private static bool TryReadCsv(FileInfo file, string text, List<InputRowLine> rows, out string error)
     {
         var lines = text.Split('\n');

@@ -69,8 +69,8 @@ public static partial class JobSpecValidator
         if (info is null)
         {
             var known = string.Join(", ", DatasetCatalog.All.Select(d => d.Name));
-            var shown = dataset.Name.Length == 0 ? "is required" : $"'{Truncate(dataset.Name)}' is not a built-in dataset";
-            violations.Add("dataset.name", $"{shown}; choose one of {known}");
+            var problem = dataset.Name.Length == 0 ? "is required" : $"'{Truncate(dataset.Name)}' is not a built-in dataset";
+            violations.Add("dataset.name", $"{problem}; choose one of {known}");
         }
 
         var validation = dataset.GetValidationFraction();

@@ -4,9 +4,10 @@ using TrainingService.Core.Datasets;
 namespace TrainingService.Core.Specs;
 
 /// <summary>
-/// A rough upper estimate of what a run keeps in memory, in bytes of float32: weights, gradients and the
-/// optimizer's per-weight state; forward values and their gradients for one batch; and the dataset's tensors
-/// beside its arrays. It leaves out libtorch's own workspace and the runtime, a few hundred MiB.
+/// A rough upper estimate of what a run keeps in memory, in bytes of float32. It counts the weights, their
+/// gradients and the optimizer's per-weight state, the forward values and their gradients for one batch, and
+/// the dataset's tensors beside its arrays. It leaves out libtorch's own workspace and the runtime, an
+/// estimated few hundred MiB.
 /// </summary>
 public sealed record ResourceEstimate(long Parameters, long ParameterBytes, long ActivationBytes, long DatasetBytes)
 {

@@ -6,7 +6,7 @@ namespace TrainingService.Core.Telemetry;
 
 /// <summary>
 /// One run's per-job series and epoch spans. As an observer it keeps a reference to the latest step and
-/// epoch messages, which the instrumentation's gauges read when a reader collects; disposing it ends the
+/// epoch messages, which the instrumentation's gauges read when a reader collects. Disposing it ends the
 /// run's series. Made by <see cref="TrainingInstrumentation.StartRun"/>.
 /// </summary>
 /// <remarks>

@@ -7,8 +7,8 @@ namespace TrainingService.Core.Telemetry;
 
 /// <summary>
 /// The meter and activity source that training measurements and job traces go through. Hosts export them with
-/// OpenTelemetry by subscribing to <see cref="MeterName"/> and <see cref="ActivitySourceName"/>; Core itself
-/// knows no exporter.
+/// OpenTelemetry by subscribing to <see cref="MeterName"/> and <see cref="ActivitySourceName"/>. Core itself
+/// references no exporter.
 /// </summary>
 /// <remarks>
 /// Per-job series are observable instruments that read the latest measurements of each run in

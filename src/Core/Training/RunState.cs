@@ -8,7 +8,7 @@ namespace TrainingService.Core.Training;
 
 /// <summary>
 /// The moving parts of one run between steps: the network, its optimizer, the schedule, the step count and
-/// the data-order cursor. It makes checkpoints as the policy asks and resumes from one exactly.
+/// the data-order cursor. It makes checkpoints as often as the policy sets and resumes from one exactly.
 /// </summary>
 internal sealed class RunState(
     JobSpec spec,
@@ -179,7 +179,7 @@ internal sealed class RunState(
         var batchLoss = LossFunctions.Compute(loss, outputs, targets);
         batchLoss.backward();
 
-        // One tensor holds the loss, the correct count and each layer's sum of squared gradients, so the host
+        // One tensor contains the loss, the correct count and each layer's sum of squared gradients, so the host
         // reads them all with a single copy instead of one per layer.
         var correct = LossFunctions.CorrectCount(loss, outputs.detach(), labels)?.to_type(ScalarType.Float32) ?? torch.zeros(1).squeeze();
         var squares = network.ParameterisedLayers.Select(layer => SquaredGradientSum(layer.Layer));

@@ -18,7 +18,7 @@ public static class Trainer
         Train(spec, data, observer, CheckpointOptions.None, resumeFrom: null, cancellationToken);
 
     /// <summary>
-    /// Trains, handing checkpoints to <paramref name="checkpoints"/>'s sink as its policy asks and once more when
+    /// Trains, handing checkpoints to <paramref name="checkpoints"/>'s sink as often as its policy sets and once more when
     /// cancelled, and resumes from <paramref name="resumeFrom"/> when given.
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled; the last step's checkpoint was handed to the sink first.</exception>

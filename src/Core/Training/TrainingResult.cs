@@ -23,7 +23,7 @@ public sealed record TrainingResult(
 
 /// <summary>
 /// Thrown when a loss or gradient stops being finite. The check runs before the optimizer applies the bad
-/// gradient, so the network still holds the weights of the last finite step; they are not stored as a model.
+/// gradient, so the network still contains the weights of the last finite step. They are not stored as a model.
 /// </summary>
 public sealed class TrainingDivergedException(long step, int epoch, string message) : Exception(message)
 {

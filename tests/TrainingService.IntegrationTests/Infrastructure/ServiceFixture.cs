@@ -81,8 +81,8 @@ public partial class ServiceFixture : IAsyncLifetime
     public HostProcess StartWorker(IReadOnlyDictionary<string, string>? settings = null)
     {
         // Test classes run in parallel, each with its own workers. libtorch's OpenMP threads spin while they
-        // wait, so several workers with a thread per core each on a small machine slow one another by orders
-        // of magnitude; one thread each keeps them fair.
+        // wait, so several workers with a thread per core each slow one another by orders of magnitude on a
+        // small machine. One thread each keeps them fair.
         var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__Training"] = ConnectionString,
@@ -222,7 +222,7 @@ public partial class ServiceFixture : IAsyncLifetime
             }
             catch (TaskCanceledException)
             {
-                // Not answering yet.
+                // No response yet.
             }
 
             await Task.Delay(200);
